@@ -1,0 +1,28 @@
+/** An HTTP operation: method plus the request path (without query) and, when known, the route template. */
+export interface HttpOperation {
+  readonly kind: 'http'
+  /** Upper-case method, e.g. `GET`. */
+  readonly method: string
+  /** The request path without the query string, e.g. `/orders/42`. */
+  readonly path: string
+  /** The framework's route template, e.g. `/orders/:id`, when the adapter knows it. */
+  readonly route?: string | undefined
+}
+
+/** A gRPC operation: the full method `/package.Service/Method`. */
+export interface GrpcOperation {
+  readonly kind: 'grpc'
+  /** Full method name, e.g. `/orders.v1.Orders/Get`. */
+  readonly method: string
+}
+
+/**
+ * What the caller is trying to do, as policy sees it.
+ *
+ * @example
+ * ```ts
+ * const op: Operation = { kind: 'http', method: 'GET', path: '/orders/42' }
+ * const rpc: Operation = { kind: 'grpc', method: '/orders.v1.Orders/Get' }
+ * ```
+ */
+export type Operation = HttpOperation | GrpcOperation

@@ -1,0 +1,33 @@
+// Writes the `exports` map of a package from its list of entry points, so the map cannot drift.
+// Usage: node scripts/exports.mjs            (rewrite every package)
+//        node scripts/exports.mjs --check    (fail when a package.json is out of date)
+import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+
+const check = process.argv.includes('--check')
+let stale = 0
+for (const dir of readdirSync('packages')) {
+  const file = join('packages', dir, 'package.json')
+  if (!existsSync(file)) continue
+  const pkg = JSON.parse(readFileSync(file, 'utf8'))
+  const entries = pkg.svidkit?.entries
+  if (!entries) continue
+  const exportsMap = {}
+  for (const [subpath, src] of Object.entries(entries)) {
+    const rel = src.replace(/^src\//, '').replace(/\.ts$/, '')
+    exportsMap[subpath] = {
+      'svidkit-source': `./${src}`,
+      import: { types: `./dist/esm/${rel}.d.ts`, default: `./dist/esm/${rel}.js` },
+      require: { types: `./dist/cjs/${rel}.d.ts`, default: `./dist/cjs/${rel}.js` },
+    }
+  }
+  exportsMap['./package.json'] = './package.json'
+  const next = { ...pkg, exports: exportsMap }
+  const text = `${JSON.stringify(next, null, 2)}\n`
+  if (text !== readFileSync(file, 'utf8')) {
+    stale++
+    if (check) console.error(`${file}: exports map is out of date (run node scripts/exports.mjs)`)
+    else writeFileSync(file, text)
+  }
+}
+if (check && stale) process.exit(1)
