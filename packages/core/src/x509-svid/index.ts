@@ -1,0 +1,18 @@
+/**
+ * X.509-SVIDs: parse your own SVID (chain + PKCS#8 key) and verify a peer's chain against the bundle
+ * of the peer's own trust domain (X509-SVID §5), stricter than go-spiffe where the spec says MUST.
+ *
+ * @example
+ * ```ts
+ * import { verifyX509Svid } from '@svidkit/core/x509-svid'
+ * const { id } = verifyX509Svid(peerChainPem, bundleSet)
+ * ```
+ * @module
+ */
+export { getX509SvidId } from './get-x509-svid-id.js'
+export { marshalX509Svid } from './marshal-x509-svid.js'
+export type { ParseX509SvidOptions } from './parse-x509-svid.js'
+export { parseX509Svid } from './parse-x509-svid.js'
+export type { CertificateChainInput, VerifiedX509Svid, VerifyX509SvidOptions } from './verify-x509-svid.js'
+export { verifyX509Svid } from './verify-x509-svid.js'
+export type { X509Svid, X509SvidSource } from './x509-svid.js'

@@ -1,0 +1,236 @@
+import type { X509Certificate } from 'node:crypto'
+import type { X509BundleSource } from '../bundle/bundle-source.js'
+import { OptionsError, X509SvidError } from '../errors/domain-errors.js'
+import { SvidkitError } from '../errors/svidkit-error.js'
+import { type CertificateInfo, toX509 } from '../internal/certificate-info.js'
+import { decodePem, splitConcatenatedDer } from '../internal/pem.js'
+import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
+import type { TrustDomain } from '../spiffe-id/trust-domain.js'
+import { certInfo, checkLeaf, checkSigner, idFromInfo } from './leaf-rules.js'
+
+/** Options for {@link verifyX509Svid}. */
+export interface VerifyX509SvidOptions {
+  /** The time to verify at. Default: now. */
+  at?: Date
+  /** Tolerance applied to `notBefore` / `notAfter`, in seconds. Default 0. */
+  clockSkewSeconds?: number
+  /** Require the KeyUsage extension to be critical, as X509-SVID §4.3 says. Default `false` (go-spiffe does not check it). */
+  requireCriticalKeyUsage?: boolean
+  /** When the leaf has an EKU extension, require both serverAuth and clientAuth (X509-SVID §4.4). Default `false`, like go-spiffe. */
+  enforceExtKeyUsage?: boolean
+  /** Longest accepted path, leaf and authority included. Default 8. */
+  maxPathLength?: number
+}
+
+/** A verified X.509-SVID peer. */
+export interface VerifiedX509Svid {
+  /** The peer's SPIFFE ID. */
+  readonly id: SpiffeId
+  /** Its trust domain, whose bundle verified the chain. */
+  readonly trustDomain: TrustDomain
+  /** The verified path: leaf, intermediates, then the bundle authority. */
+  readonly chain: readonly X509Certificate[]
+  /** The earliest `notAfter` on the path: when this verification stops holding. */
+  readonly expiresAt: Date
+}
+
+/** A peer chain as svidkit accepts it: certificate objects or DER (leaf first), PEM text, or concatenated DER. */
+export type CertificateChainInput = readonly (X509Certificate | Uint8Array)[] | string | Uint8Array
+
+/**
+ * Verifies a peer's X.509-SVID chain (X509-SVID §5) against the bundle of the **leaf's own trust
+ * domain**, so one federated trust domain's CA can never vouch for another's IDs. It checks, in order:
+ * exactly one URI SAN that is a SPIFFE ID with a non-root path; a leaf with `cA=false`,
+ * `digitalSignature` and neither `keyCertSign` nor `cRLSign`; an RFC 5280 path through the given
+ * intermediates to an authority of that bundle, each signer with `cA=true` and `keyCertSign`, path
+ * length and URI/DNS name constraints honoured, no unhandled critical extension; and every certificate's
+ * validity at `at` (± `clockSkewSeconds`). Stricter than go-spiffe's `x509svid.Verify`, which skips the
+ * root-path and `digitalSignature` checks on peers. Authorization is separate (matchers, policy).
+ *
+ * @throws X509SvidError with a precise code (`ERR_X509_SVID_EXPIRED`, `ERR_X509_SVID_UNTRUSTED`, …).
+ * @example
+ * ```ts
+ * import { verifyX509Svid } from '@svidkit/core/x509-svid'
+ * const { id, expiresAt } = verifyX509Svid(socket.getPeerX509Certificate() ? [peerLeaf, ...intermediates] : [], bundles)
+ * ```
+ */
+export function verifyX509Svid(
+  chain: CertificateChainInput,
+  bundles: X509BundleSource,
+  options: VerifyX509SvidOptions = {},
+): VerifiedX509Svid {
+  const skew = options.clockSkewSeconds ?? 0
+  const maxPath = options.maxPathLength ?? 8
+  if (typeof skew !== 'number' || !(skew >= 0))
+    throw new OptionsError('ERR_OPTIONS_INVALID', 'clockSkewSeconds must be a non-negative number')
+  if (!Number.isInteger(maxPath) || maxPath < 2)
+    throw new OptionsError('ERR_OPTIONS_INVALID', 'maxPathLength must be an integer ≥ 2')
+  if (!bundles || typeof bundles.getX509BundleForTrustDomain !== 'function') {
+    throw new OptionsError('ERR_OPTIONS_INVALID', 'a bundle source is required')
+  }
+  const certs = normalizeChain(chain)
+  if (certs.length === 0) throw new X509SvidError('ERR_X509_SVID_EMPTY_CHAIN', 'empty certificates chain')
+  const at = (options.at ?? new Date()).getTime()
+  const skewMs = skew * 1000
+
+  const leaf = certs[0]!
+  const leafInfo = certInfo(leaf, 'leaf')
+  const id = idFromInfo(leafInfo)
+  checkLeaf(leafInfo, id, {
+    requireCriticalKeyUsage: options.requireCriticalKeyUsage === true,
+    enforceExtKeyUsage: options.enforceExtKeyUsage === true,
+  })
+  const bundle = bundles.getX509BundleForTrustDomain(id.trustDomain)
+  if (!bundle) {
+    throw new X509SvidError(
+      'ERR_X509_SVID_NO_BUNDLE',
+      `no X.509 bundle found for trust domain "${id.trustDomain}"`,
+    )
+  }
+  const intermediates = certs
+    .slice(1)
+    .map((c, i) => ({ cert: c, info: certInfo(c, `intermediate ${i + 1}`) }))
+  const roots = bundle.authorities
+
+  checkValidity(leafInfo, at, skewMs, 'leaf certificate')
+
+  // Depth-first search for a path leaf → … → authority. `best` keeps the most telling failure.
+  let best: X509SvidError | undefined
+  const note = (err: unknown): void => {
+    if (err instanceof X509SvidError && (!best || best.code === 'ERR_X509_SVID_UNTRUSTED')) best = err
+    else if (!(err instanceof SvidkitError)) throw err
+  }
+  const path: CertificateInfo[] = [leafInfo]
+  const used = new Set<number>()
+
+  const tryIssuer = (child: X509Certificate, issuer: X509Certificate): boolean => {
+    try {
+      // Name chaining, then the signature. Signer constraints (cA, keyCertSign) are checked after,
+      // so a refusal names the precise rule instead of "unknown authority".
+      return child.issuer === issuer.subject && child.verify(issuer.publicKey)
+    } catch {
+      return false
+    }
+  }
+  const acceptSigner = (info: CertificateInfo, what: string): void => {
+    checkSigner(info, what)
+    checkValidity(info, at, skewMs, what)
+    // pathLenConstraint: intermediates strictly between this signer and the leaf.
+    const below = path.length - 1
+    if (info.pathLen !== undefined && below > info.pathLen) {
+      throw new X509SvidError('ERR_X509_SVID_PATH_LENGTH', `${what} path length constraint exceeded`)
+    }
+    if (info.nameConstraints) checkNameConstraints(info, leafInfo, what)
+  }
+  const search = (child: X509Certificate): CertificateInfo[] | undefined => {
+    for (const root of roots) {
+      if (!tryIssuer(child, root)) continue
+      try {
+        const info = certInfo(root, 'authority')
+        acceptSigner(info, 'signing certificate')
+        return [...path, info]
+      } catch (err) {
+        note(err)
+      }
+    }
+    if (path.length >= maxPath - 1) return undefined
+    for (let k = 0; k < intermediates.length; k++) {
+      if (used.has(k)) continue
+      const { cert, info } = intermediates[k]!
+      if (!tryIssuer(child, cert)) continue
+      try {
+        acceptSigner(info, 'signing certificate')
+      } catch (err) {
+        note(err)
+        continue
+      }
+      used.add(k)
+      path.push(info)
+      const found = search(cert)
+      if (found) return found
+      path.pop()
+      used.delete(k)
+    }
+    return undefined
+  }
+  const verified = search(leaf)
+  if (!verified) {
+    throw (
+      best ??
+      new X509SvidError(
+        'ERR_X509_SVID_UNTRUSTED',
+        'could not verify leaf certificate: certificate signed by unknown authority',
+      )
+    )
+  }
+  let expires = Number.POSITIVE_INFINITY
+  for (const info of verified) expires = Math.min(expires, info.notAfter)
+  return Object.freeze({
+    id,
+    trustDomain: id.trustDomain,
+    chain: Object.freeze(verified.map((i) => i.x509)),
+    expiresAt: new Date(expires),
+  })
+}
+
+function checkValidity(info: CertificateInfo, at: number, skewMs: number, what: string): void {
+  if (at + skewMs < info.notBefore)
+    throw new X509SvidError('ERR_X509_SVID_NOT_YET_VALID', `${what} is not yet valid`)
+  if (at - skewMs > info.notAfter) throw new X509SvidError('ERR_X509_SVID_EXPIRED', `${what} has expired`)
+}
+
+function uriHost(uri: string): string | undefined {
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(uri)
+  if (!m) return undefined
+  const authority = m[1]!.replace(/^[^@]*@/, '')
+  return authority.replace(/:\d*$/, '').toLowerCase()
+}
+
+// RFC 5280 §4.2.1.10: a URI constraint is a host; a leading "." means any subdomain.
+function hostMatches(host: string, constraint: string): boolean {
+  const c = constraint.toLowerCase()
+  if (c.startsWith('.')) return host.endsWith(c)
+  return host === c
+}
+
+function dnsMatches(name: string, constraint: string): boolean {
+  const n = name.toLowerCase()
+  const c = constraint.toLowerCase().replace(/^\./, '')
+  return n === c || n.endsWith(`.${c}`)
+}
+
+function checkNameConstraints(signer: CertificateInfo, leaf: CertificateInfo, what: string): void {
+  const nc = signer.nameConstraints!
+  const fail = (why: string): never => {
+    throw new X509SvidError('ERR_X509_SVID_NAME_CONSTRAINTS', `${what} name constraints: ${why}`)
+  }
+  if (nc.unsupported) fail('unsupported name form in constraints')
+  for (const uri of leaf.uris) {
+    const host = uriHost(uri)
+    if (host === undefined) fail('URI SAN has no host')
+    if (nc.excludedUris.some((c) => hostMatches(host!, c))) fail(`URI SAN host "${host}" is excluded`)
+    if (nc.permittedUris.length > 0 && !nc.permittedUris.some((c) => hostMatches(host!, c))) {
+      fail(`URI SAN host "${host}" is not permitted`)
+    }
+  }
+  for (const dns of leaf.dnsNames) {
+    if (nc.excludedDns.some((c) => dnsMatches(dns, c))) fail(`DNS SAN "${dns}" is excluded`)
+    if (nc.permittedDns.length > 0 && !nc.permittedDns.some((c) => dnsMatches(dns, c)))
+      fail(`DNS SAN "${dns}" is not permitted`)
+  }
+}
+
+/** @internal Turns any accepted chain input into certificate objects (leaf first). */
+export function normalizeChain(chain: CertificateChainInput): X509Certificate[] {
+  try {
+    if (typeof chain === 'string') {
+      return decodePem(chain)
+        .filter((b) => b.label === 'CERTIFICATE')
+        .map((b) => toX509(b.der))
+    }
+    if (chain instanceof Uint8Array) return splitConcatenatedDer(chain).map((d) => toX509(d))
+    return chain.map((c) => toX509(c))
+  } catch (cause) {
+    throw new X509SvidError('ERR_X509_SVID_MALFORMED', 'unable to parse certificate', { cause })
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * `@svidkit/testing`: a test CA that issues X.509-SVIDs and JWT-SVIDs (including deliberately
+ * broken ones) with bundles in every format, for svidkit's own tests and yours.
+ *
+ * @example
+ * ```ts
+ * import { TestCA } from '@svidkit/testing'
+ * const ca = await TestCA.create({ trustDomain: 'example.org' })
+ * ```
+ * @module
+ */
+
+export { KeyUsageFlags } from '@peculiar/x509'
+export type { TestKeyPair, TestKeyType } from './key-type.js'
+export { generateTestKeyPair } from './key-type.js'
+export type { IssueX509SvidOptions, MintJwtSvidOptions, TestCAOptions, TestX509Svid } from './test-ca.js'
+export { bundleMapJson, TestCA } from './test-ca.js'

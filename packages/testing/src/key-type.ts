@@ -1,0 +1,64 @@
+import { KeyObject, webcrypto } from 'node:crypto'
+
+/** Key algorithms the test CA can issue for. */
+export type TestKeyType = 'ec-p256' | 'ec-p384' | 'ec-p521' | 'rsa-2048' | 'rsa-3072' | 'ed25519'
+
+/** A key pair usable both by @peculiar/x509 (CryptoKey) and by node:crypto (KeyObject). */
+export interface TestKeyPair {
+  readonly type: TestKeyType
+  readonly cryptoKeys: webcrypto.CryptoKeyPair
+  readonly privateKey: KeyObject
+  readonly publicKey: KeyObject
+}
+
+type SigningAlgorithm =
+  | webcrypto.AlgorithmIdentifier
+  | webcrypto.RsaHashedImportParams
+  | webcrypto.EcdsaParams
+
+function algorithm(type: TestKeyType): {
+  gen: webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams | { name: string }
+  sign: SigningAlgorithm
+} {
+  switch (type) {
+    case 'ec-p256':
+      return { gen: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } }
+    case 'ec-p384':
+      return { gen: { name: 'ECDSA', namedCurve: 'P-384' }, sign: { name: 'ECDSA', hash: 'SHA-384' } }
+    case 'ec-p521':
+      return { gen: { name: 'ECDSA', namedCurve: 'P-521' }, sign: { name: 'ECDSA', hash: 'SHA-512' } }
+    case 'rsa-2048':
+    case 'rsa-3072':
+      return {
+        gen: {
+          name: 'RSASSA-PKCS1-v1_5',
+          modulusLength: type === 'rsa-2048' ? 2048 : 3072,
+          publicExponent: new Uint8Array([1, 0, 1]),
+          hash: 'SHA-256',
+        },
+        sign: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      }
+    case 'ed25519':
+      return { gen: { name: 'Ed25519' }, sign: { name: 'Ed25519' } }
+  }
+}
+
+/** Generates a key pair of the given type. */
+export async function generateTestKeyPair(type: TestKeyType = 'ec-p256'): Promise<TestKeyPair> {
+  const { gen } = algorithm(type)
+  const cryptoKeys = (await webcrypto.subtle.generateKey(gen, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair
+  return {
+    type,
+    cryptoKeys,
+    privateKey: KeyObject.from(cryptoKeys.privateKey),
+    publicKey: KeyObject.from(cryptoKeys.publicKey),
+  }
+}
+
+/** The signature algorithm a CA with this key type signs certificates with. */
+export function signingAlgorithm(type: TestKeyType): SigningAlgorithm {
+  return algorithm(type).sign
+}
