@@ -9,9 +9,9 @@
  * ```
  * @module
  */
+import 'reflect-metadata'
 
-export { KeyUsageFlags } from '@peculiar/x509'
 export type { TestKeyPair, TestKeyType } from './key-type.js'
 export { generateTestKeyPair } from './key-type.js'
 export type { IssueX509SvidOptions, MintJwtSvidOptions, TestCAOptions, TestX509Svid } from './test-ca.js'
-export { bundleMapJson, TestCA } from './test-ca.js'
+export { bundleMapJson, KeyUsageFlags, TestCA } from './test-ca.js'

@@ -427,6 +427,8 @@ async function fromKeyObject(key: KeyObject, type: TestKeyType): Promise<TestKey
  * writeFileSync('bundles.json', bundleMapJson([caA, caB]))
  * ```
  */
+export { KeyUsageFlags }
+
 export function bundleMapJson(cas: readonly TestCA[]): string {
   return marshalBundleMap(new BundleSet(cas.map((ca) => ca.spiffeBundle())))
 }
