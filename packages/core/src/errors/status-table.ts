@@ -177,6 +177,8 @@ export const statusTable = {
   ERR_WORKLOAD_API_UNAVAILABLE: unavailable('workloadapi'),
   ERR_WORKLOAD_API_PERMISSION_DENIED: unavailable('workloadapi'),
   ERR_WORKLOAD_API_INVALID_ARGUMENT: internal('workloadapi'),
+  // ValidateJWTSVID answered InvalidArgument: the agent judged the token invalid (not a client bug).
+  ERR_WORKLOAD_API_JWT_SVID_INVALID: invalid('workloadapi'),
   ERR_WORKLOAD_API_UNIMPLEMENTED: internal('workloadapi'),
   ERR_WORKLOAD_API_MALFORMED_RESPONSE: unavailable('workloadapi'),
   ERR_WORKLOAD_API_ABORTED: unavailable('workloadapi'),
@@ -197,6 +199,11 @@ export const statusTable = {
 
   // tls: mTLS servers and clients
   ERR_TLS_NO_PEER_CERTIFICATE: missing('tls'),
+  ERR_TLS_PEER_NOT_AUTHORIZED: forbidden('tls'),
+
+  // cli: the svidkit command
+  ERR_CLI_USAGE: internal('cli'),
+  ERR_CLI_INPUT: internal('cli'),
 
   // generic
   ERR_OPTIONS_INVALID: internal('options'),

@@ -1,0 +1,145 @@
+import { Command, CommanderError, Option } from 'commander'
+import { type CliResult, type ExitCode, rejected } from './cli-result.js'
+import { bundleCommand } from './commands/bundle-command.js'
+import { idCommand } from './commands/id-command.js'
+import { jwtVerifyCommand } from './commands/jwt-verify-command.js'
+import { x509VerifyCommand } from './commands/x509-verify-command.js'
+import { readStdin, usage } from './inputs.js'
+import { toJsonText } from './json-text.js'
+import { VERSION } from './version.js'
+
+/** Where the CLI reads and writes; the defaults are the process streams. */
+export interface CliIo {
+  stdout(text: string): void
+  stderr(text: string): void
+  stdin: NodeJS.ReadableStream
+}
+
+const processIo: CliIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  stdin: process.stdin,
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
+
+/** A long-running command (agent) that manages its own output and lifetime. */
+export type Runner = () => Promise<ExitCode>
+
+function buildProgram(io: CliIo, done: (result: CliResult | Runner) => void): Command {
+  const program = new Command('svidkit')
+    .description(
+      'Inspect and verify SPIFFE identities: IDs, bundles, X.509-SVIDs, JWT-SVIDs and XFCC headers.',
+    )
+    .version(VERSION)
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: () => {} })
+
+  const json = () => new Option('--json', 'print exactly one JSON object on stdout')
+
+  program
+    .command('id')
+    .description('validate a SPIFFE ID and show its parts')
+    .argument('<id>', 'the SPIFFE ID, e.g. spiffe://example.org/ns/prod/sa/web')
+    .addOption(json())
+    .action((id: string) => done(idCommand(id)))
+
+  program
+    .command('bundle')
+    .description('show what a bundle file holds per trust domain (bundle map, SPIFFE bundle or PEM)')
+    .argument('<file>', 'the bundle file')
+    .option('--trust-domain <td>', 'trust domain of a SPIFFE bundle or PEM file')
+    .addOption(json())
+    .action((file: string, opts: { trustDomain?: string }) => done(bundleCommand(file, opts)))
+
+  const x509 = program.command('x509').description('X.509-SVID commands')
+  x509
+    .command('verify')
+    .description("verify an X.509-SVID chain against the bundle of the leaf's trust domain")
+    .argument('<chain.pem>', 'PEM certificates, leaf first')
+    .option('--bundle <file>', 'bundle map, SPIFFE bundle or PEM CA file (repeatable)', collect, [])
+    .option('--trust-domain <td>', 'trust domain of SPIFFE bundle / PEM bundle files')
+    .option('--at <RFC3339>', 'verify at this time instead of now')
+    .addOption(json())
+    .action((file: string, opts: { bundle: string[]; trustDomain?: string; at?: string }) =>
+      done(x509VerifyCommand(file, opts)),
+    )
+
+  const jwt = program.command('jwt').description('JWT-SVID commands')
+  jwt
+    .command('verify')
+    .description("verify a JWT-SVID against the JWT bundle of its subject's trust domain")
+    .argument('<token>', 'the compact JWT-SVID, or - to read it from stdin')
+    .option('--bundle <file>', 'bundle map, SPIFFE bundle or JWKS file (repeatable)', collect, [])
+    .option('--trust-domain <td>', 'trust domain of SPIFFE bundle files')
+    .requiredOption('--audience <aud>', 'an accepted audience (repeatable; any of them)', collect)
+    .option('--at <RFC3339>', 'verify at this time instead of now')
+    .addOption(json())
+    .action(
+      async (
+        token: string,
+        opts: { bundle: string[]; trustDomain?: string; audience: string[]; at?: string },
+      ) => {
+        const value = token === '-' ? await readStdin(io.stdin) : token
+        done(jwtVerifyCommand(value, opts))
+      },
+    )
+
+  return program
+}
+
+const USAGE_CODES = new Set([
+  'commander.unknownCommand',
+  'commander.unknownOption',
+  'commander.missingArgument',
+  'commander.missingMandatoryOptionValue',
+  'commander.optionMissingArgument',
+  'commander.excessArguments',
+  'commander.invalidArgument',
+  'commander.conflictingOption',
+  'commander.help',
+])
+
+/**
+ * Runs the svidkit CLI with `argv` (without the node and script paths) and returns the exit code:
+ * 0 accepted, 1 rejected, 2 usage error. With `--json`, exactly one JSON object is written to stdout.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(process.argv.slice(2))
+ * ```
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<ExitCode> {
+  const wantsJson = argv.includes('--json')
+  let result: CliResult | Runner | undefined
+  const program = buildProgram(io, (r) => {
+    result = r
+  })
+  try {
+    await program.parseAsync([...argv], { from: 'user' })
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0
+      if (USAGE_CODES.has(err.code) || err.exitCode !== 0) {
+        const message =
+          err.code === 'commander.help' ? 'a subcommand is required' : err.message.replace(/^error: /, '')
+        result = rejected(usage(message))
+      }
+    } else {
+      result = rejected(err)
+    }
+  }
+  if (result === undefined) {
+    if (argv.length === 0) {
+      io.stdout(program.helpInformation())
+      return 2
+    }
+    result = rejected(usage('nothing to do'))
+  }
+  if (typeof result === 'function') return result()
+  if (wantsJson) io.stdout(`${toJsonText(result.json)}\n`)
+  else if (result.exitCode === 0) io.stdout(`${result.human}\n`)
+  else io.stderr(`${result.human}\n${result.exitCode === 2 ? "run 'svidkit --help' for usage\n" : ''}`)
+  return result.exitCode
+}

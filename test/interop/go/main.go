@@ -1,0 +1,315 @@
+// Command spiffe-peer is go-spiffe acting as the peer of svidkit in the interop suite: an mTLS
+// server and client (spiffetls), a Workload API client, and a JWT-SVID validator. Every command
+// prints one JSON object on stdout; servers first print "READY <addr>" on a line of its own.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/bundle/jwtbundle"
+	"github.com/spiffe/go-spiffe/v2/bundle/spiffebundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/spiffetls"
+	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
+	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
+	"github.com/spiffe/go-spiffe/v2/workloadapi"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fail(errors.New("usage: spiffe-peer serve-mtls|call-mtls|wapi|jwt-validate [flags]"))
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve-mtls":
+		err = serveMTLS(os.Args[2:])
+	case "call-mtls":
+		err = callMTLS(os.Args[2:])
+	case "wapi":
+		err = wapi(os.Args[2:])
+	case "jwt-validate":
+		err = jwtValidate(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fail(err)
+	}
+}
+
+func emit(v any) {
+	b, _ := json.Marshal(v)
+	fmt.Println(string(b))
+}
+
+func fail(err error) {
+	emit(map[string]any{"ok": false, "error": err.Error()})
+	os.Exit(1)
+}
+
+func authorizer(id, memberOf string) (tlsconfig.Authorizer, error) {
+	switch {
+	case id != "":
+		parsed, err := spiffeid.FromString(id)
+		if err != nil {
+			return nil, err
+		}
+		return tlsconfig.AuthorizeID(parsed), nil
+	case memberOf != "":
+		td, err := spiffeid.TrustDomainFromString(memberOf)
+		if err != nil {
+			return nil, err
+		}
+		return tlsconfig.AuthorizeMemberOf(td), nil
+	default:
+		return tlsconfig.AuthorizeAny(), nil
+	}
+}
+
+func x509Source(ctx context.Context, socket string) (*workloadapi.X509Source, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	return workloadapi.NewX509Source(ctx, workloadapi.WithClientOptions(workloadapi.WithAddr(socket)))
+}
+
+// serve-mtls: an HTTPS server on spiffetls that answers with the caller's SPIFFE ID.
+func serveMTLS(args []string) error {
+	fs := flag.NewFlagSet("serve-mtls", flag.ExitOnError)
+	socket := fs.String("socket", os.Getenv("SPIFFE_ENDPOINT_SOCKET"), "Workload API address")
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
+	id := fs.String("authorize-id", "", "only accept this client SPIFFE ID")
+	memberOf := fs.String("authorize-member-of", "", "only accept clients of this trust domain")
+	_ = fs.Parse(args)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	source, err := x509Source(ctx, *socket)
+	if err != nil {
+		return err
+	}
+	defer source.Close()
+	authz, err := authorizer(*id, *memberOf)
+	if err != nil {
+		return err
+	}
+	ln, err := spiffetls.NewListenerWithMode(ctx, mustListen(*listen), spiffetls.MTLSServerWithSource(authz, source))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer, err := spiffetls.PeerIDFromConnectionState(*r.TLS)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"peer": peer.String(), "path": r.URL.Path})
+	})}
+	fmt.Printf("READY %s\n", ln.Addr().String())
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func mustListen(addr string) net.Listener {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fail(err)
+	}
+	return ln
+}
+
+// call-mtls: one HTTPS GET over go-spiffe mTLS, authorizing the server's SPIFFE ID.
+func callMTLS(args []string) error {
+	fs := flag.NewFlagSet("call-mtls", flag.ExitOnError)
+	socket := fs.String("socket", os.Getenv("SPIFFE_ENDPOINT_SOCKET"), "Workload API address")
+	url := fs.String("url", "", "URL to GET")
+	id := fs.String("server-id", "", "expected server SPIFFE ID")
+	memberOf := fs.String("server-member-of", "", "expected server trust domain")
+	_ = fs.Parse(args)
+	ctx := context.Background()
+	source, err := x509Source(ctx, *socket)
+	if err != nil {
+		return err
+	}
+	defer source.Close()
+	authz, err := authorizer(*id, *memberOf)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{
+		Timeout:   10 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: tlsconfig.MTLSClientConfig(source, source, authz)},
+	}
+	resp, err := client.Get(*url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	emit(map[string]any{"ok": resp.StatusCode < 400, "status": resp.StatusCode, "body": string(body), "tlsVersion": tls.VersionName(resp.TLS.Version)})
+	if resp.StatusCode >= 400 {
+		os.Exit(1)
+	}
+	return nil
+}
+
+func codeOf(err error) string {
+	if err == nil {
+		return "OK"
+	}
+	if s, ok := status.FromError(errors.Unwrap(err)); ok && s.Code() != codes.Unknown {
+		return s.Code().String()
+	}
+	if s, ok := status.FromError(err); ok {
+		return s.Code().String()
+	}
+	return "Error"
+}
+
+// wapi: the go-spiffe Workload API client against an agent; reports what it got.
+func wapi(args []string) error {
+	fs := flag.NewFlagSet("wapi", flag.ExitOnError)
+	socket := fs.String("socket", os.Getenv("SPIFFE_ENDPOINT_SOCKET"), "Workload API address")
+	audience := fs.String("audience", "interop", "JWT-SVID audience")
+	_ = fs.Parse(args)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client, err := workloadapi.New(ctx, workloadapi.WithAddr(*socket))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	out := map[string]any{"ok": true}
+
+	x509ctx, err := client.FetchX509Context(ctx)
+	if err != nil {
+		out["ok"] = false
+		out["x509Error"] = err.Error()
+		out["x509Code"] = codeOf(err)
+		emit(out)
+		os.Exit(1)
+	}
+	var ids []string
+	for _, s := range x509ctx.SVIDs {
+		ids = append(ids, s.ID.String())
+	}
+	out["x509Svids"] = ids
+	out["x509Hints"] = hints(x509ctx)
+	out["x509Expiry"] = x509ctx.DefaultSVID().Certificates[0].NotAfter.UTC().Format(time.RFC3339)
+	out["x509BundleTrustDomains"] = trustDomains(x509ctx.Bundles.Bundles())
+
+	bundles, err := client.FetchX509Bundles(ctx)
+	if err != nil {
+		return fmt.Errorf("FetchX509Bundles: %w", err)
+	}
+	out["x509BundlesTrustDomains"] = trustDomains(bundles.Bundles())
+
+	jwt, err := client.FetchJWTSVID(ctx, jwtsvid.Params{Audience: *audience})
+	if err != nil {
+		return fmt.Errorf("FetchJWTSVID: %w", err)
+	}
+	out["jwtSubject"] = jwt.ID.String()
+	out["jwtAudience"] = jwt.Audience
+	jwtBundles, err := client.FetchJWTBundles(ctx)
+	if err != nil {
+		return fmt.Errorf("FetchJWTBundles: %w", err)
+	}
+	var jtds []string
+	for _, b := range jwtBundles.Bundles() {
+		jtds = append(jtds, b.TrustDomain().String())
+	}
+	sort.Strings(jtds)
+	out["jwtBundleTrustDomains"] = jtds
+	// Local validation with the streamed bundles must agree with the agent's ValidateJWTSVID.
+	if _, err := jwtsvid.ParseAndValidate(jwt.Marshal(), jwtBundles, []string{*audience}); err != nil {
+		out["localValidateError"] = err.Error()
+	}
+	validated, err := client.ValidateJWTSVID(ctx, jwt.Marshal(), *audience)
+	if err != nil {
+		out["validateError"] = err.Error()
+	} else {
+		out["validatedSubject"] = validated.ID.String()
+	}
+	_, err = client.ValidateJWTSVID(ctx, jwt.Marshal(), "another-audience")
+	out["wrongAudienceCode"] = codeOf(err)
+	tampered := jwt.Marshal()
+	tampered = tampered[:len(tampered)-4] + flip(tampered[len(tampered)-4:])
+	_, err = client.ValidateJWTSVID(ctx, tampered, *audience)
+	out["tamperedCode"] = codeOf(err)
+	emit(out)
+	return nil
+}
+
+func flip(s string) string {
+	b := []byte(s)
+	for i := range b {
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+	}
+	return string(b)
+}
+
+func hints(c *workloadapi.X509Context) []string {
+	var out []string
+	for _, s := range c.SVIDs {
+		out = append(out, s.Hint)
+	}
+	return out
+}
+
+type withTD interface{ TrustDomain() spiffeid.TrustDomain }
+
+func trustDomains[T withTD](bundles []T) []string {
+	var out []string
+	for _, b := range bundles {
+		out = append(out, b.TrustDomain().String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// jwt-validate: jwtsvid.ParseAndValidate of a token against a SPIFFE bundle or JWKS file.
+func jwtValidate(args []string) error {
+	fs := flag.NewFlagSet("jwt-validate", flag.ExitOnError)
+	bundlePath := fs.String("bundle", "", "SPIFFE bundle JSON file")
+	td := fs.String("trust-domain", "", "trust domain of the bundle")
+	audience := fs.String("audience", "", "expected audience")
+	token := fs.String("token", "", "the JWT-SVID")
+	_ = fs.Parse(args)
+	trustDomain, err := spiffeid.TrustDomainFromString(*td)
+	if err != nil {
+		return err
+	}
+	sb, err := spiffebundle.Load(trustDomain, *bundlePath)
+	if err != nil {
+		return err
+	}
+	set := jwtbundle.NewSet(sb.JWTBundle())
+	svid, err := jwtsvid.ParseAndValidate(*token, set, []string{*audience})
+	if err != nil {
+		emit(map[string]any{"ok": false, "error": err.Error()})
+		os.Exit(1)
+	}
+	emit(map[string]any{"ok": true, "spiffeId": svid.ID.String(), "audience": svid.Audience, "expiresAt": svid.Expiry.UTC().Format(time.RFC3339)})
+	return nil
+}
