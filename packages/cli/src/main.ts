@@ -1,9 +1,13 @@
 import { Command, CommanderError, Option } from 'commander'
 import { type CliResult, type ExitCode, rejected } from './cli-result.js'
+import { agentCommand } from './commands/agent-command.js'
 import { bundleCommand } from './commands/bundle-command.js'
+import { fetchBundlesCommand, fetchJwtCommand, fetchX509Command } from './commands/fetch-command.js'
 import { idCommand } from './commands/id-command.js'
 import { jwtVerifyCommand } from './commands/jwt-verify-command.js'
+import { policyCheckCommand, policyLintCommand } from './commands/policy-command.js'
 import { x509VerifyCommand } from './commands/x509-verify-command.js'
+import { xfccCommand } from './commands/xfcc-command.js'
 import { readStdin, usage } from './inputs.js'
 import { toJsonText } from './json-text.js'
 import { VERSION } from './version.js'
@@ -85,6 +89,81 @@ function buildProgram(io: CliIo, done: (result: CliResult | Runner) => void): Co
         done(jwtVerifyCommand(value, opts))
       },
     )
+
+  program
+    .command('xfcc')
+    .description('parse an x-forwarded-client-cert value and show the caller it names')
+    .argument('<header-value>', 'the header value')
+    .option('--trusted-hops <n>', 'take the caller from the element n from the end (default 1: the last)')
+    .option('--by <id>', "require the last element's By to be this SPIFFE ID (our own ID)")
+    .addOption(json())
+    .action((header: string, opts: { trustedHops?: string; by?: string }) => done(xfccCommand(header, opts)))
+
+  const policy = program.command('policy').description('policy commands')
+  policy
+    .command('check')
+    .description('what a policy decides for one caller and operation (exit 0 allow, 1 deny)')
+    .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
+    .requiredOption('--self <id>', "the service's own SPIFFE ID")
+    .requiredOption('--caller <id>', "the caller's SPIFFE ID (for --channel oidc: its sub)")
+    .option('--issuer <iss>', 'the OIDC issuer of an oidc caller')
+    .option('--channel <channel>', 'mtls | xfcc | jwt | oidc (default mtls, or oidc with --issuer)')
+    .option('--scope <scope>', 'a scope the caller holds (repeatable)', collect)
+    .option('--claims <json>', 'verified claims, as a JSON object')
+    .option('--method <method>', 'HTTP method')
+    .option('--path <path>', 'HTTP path')
+    .option('--grpc-method <method>', 'gRPC full method, /pkg.Service/Method')
+    .addOption(json())
+    .action((opts: Parameters<typeof policyCheckCommand>[0]) => done(policyCheckCommand(opts)))
+  policy
+    .command('lint')
+    .description('check a policy file: schema, unknown keys, unreachable rules')
+    .argument('<file>', 'policy file (YAML or JSON)')
+    .addOption(json())
+    .action((file: string) => done(policyLintCommand(file)))
+
+  const fetch = program
+    .command('fetch')
+    .description('fetch from the SPIFFE Workload API (SPIFFE_ENDPOINT_SOCKET)')
+  const socket = () => new Option('--socket <addr>', 'Workload API address, unix:///path or tcp://ip:port')
+  const timeout = () => new Option('--timeout <seconds>', 'give up after this long (default 10)')
+  fetch
+    .command('x509')
+    .description("this workload's X.509-SVIDs and bundles")
+    .addOption(socket())
+    .addOption(timeout())
+    .option('--write-dir <dir>', 'write svid.pem, svid_key.pem and svid_bundle.pem like spiffe-helper')
+    .addOption(json())
+    .action(async (opts: Parameters<typeof fetchX509Command>[0]) => done(await fetchX509Command(opts)))
+  fetch
+    .command('jwt')
+    .description('a JWT-SVID for an audience')
+    .requiredOption('--audience <aud>', 'audience (repeatable)', collect)
+    .option('--spiffe-id <id>', 'which of the workload identities to use')
+    .addOption(socket())
+    .addOption(timeout())
+    .addOption(json())
+    .action(async (opts: Parameters<typeof fetchJwtCommand>[0]) => done(await fetchJwtCommand(opts)))
+  fetch
+    .command('bundles')
+    .description('the X.509 and JWT bundles, per trust domain')
+    .addOption(socket())
+    .addOption(timeout())
+    .addOption(json())
+    .action(async (opts: Parameters<typeof fetchBundlesCommand>[0]) => done(await fetchBundlesCommand(opts)))
+
+  program
+    .command('agent')
+    .description(
+      'run a development Workload API server from an in-memory CA (never in production: use SPIRE)',
+    )
+    .option('--config <file>', 'agent config file (YAML or JSON)')
+    .option('--socket <path>', 'unix socket path to serve on')
+    .option('--trust-domain <td>', 'trust domain (default example.org)')
+    .option('--id <spiffe-id>', 'an identity to issue, or a path in the trust domain (repeatable)', collect)
+    .option('--svid-ttl <seconds>', 'X.509-SVID lifetime; rotated at half-life')
+    .addOption(json())
+    .action((opts: Parameters<typeof agentCommand>[0]) => done(agentCommand(opts, io)))
 
   return program
 }

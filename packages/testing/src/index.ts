@@ -11,6 +11,17 @@
  */
 import 'reflect-metadata'
 
+export { DevAgent } from './dev-agent/dev-agent.js'
+export { loadDevAgentConfig, parseDevAgentConfig } from './dev-agent/dev-agent-config.js'
+export type {
+  DevAgentAttestor,
+  DevAgentBundleEndpointOptions,
+  DevAgentFederation,
+  DevAgentIdentity,
+  DevAgentOptions,
+  DevAgentPeer,
+  DevAgentSocket,
+} from './dev-agent/types.js'
 export type { TestKeyPair, TestKeyType } from './key-type.js'
 export { generateTestKeyPair } from './key-type.js'
 export type { IssueX509SvidOptions, MintJwtSvidOptions, TestCAOptions, TestX509Svid } from './test-ca.js'

@@ -89,6 +89,30 @@ export interface TestX509Svid extends X509Svid {
   readonly certificatesDer: readonly Buffer[]
 }
 
+/** Options for {@link TestCA.issueWebCertificate}. */
+export interface IssueWebCertificateOptions {
+  /** DNS SANs, e.g. `['localhost']`. */
+  dnsNames?: string[]
+  /** IP address SANs, e.g. `['127.0.0.1']`. */
+  ipAddresses?: string[]
+  /** Leaf key type. Default `ec-p256`. */
+  keyType?: TestKeyType
+  /** Validity in seconds from now. Default one hour. */
+  ttlSeconds?: number
+}
+
+/** A plain Web PKI server certificate (no SPIFFE ID) issued by a {@link TestCA}. */
+export interface TestWebCertificate {
+  /** The chain, leaf first. */
+  readonly certificates: readonly X509Certificate[]
+  /** The chain as PEM, leaf first (a TLS server's `cert`). */
+  readonly certificatesPem: string
+  /** The private key. */
+  readonly privateKey: KeyObject
+  /** The private key as PKCS#8 PEM (a TLS server's `key`). */
+  readonly privateKeyPem: string
+}
+
 /** Options for {@link TestCA.mintJwtSvid}. */
 export interface MintJwtSvidOptions {
   /** `sub`: the SPIFFE ID, or a path in the CA's trust domain. */
@@ -317,6 +341,46 @@ export class TestCA {
       certificatesPem: pem.certificates,
       privateKeyPem: pem.privateKey,
       certificatesDer: chain.map((c) => c.raw),
+    })
+  }
+
+  /**
+   * Issues a plain Web PKI server certificate (DNS / IP SANs, serverAuth, no URI SAN), for
+   * `https_web` tests: trust this CA's `certificate` as the client's `ca`.
+   */
+  async issueWebCertificate(options: IssueWebCertificateOptions): Promise<TestWebCertificate> {
+    const names: JsonGeneralName[] = [
+      ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+      ...(options.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+    ]
+    if (names.length === 0) throw new Error('issueWebCertificate needs dnsNames or ipAddresses')
+    const keys = await generateTestKeyPair(options.keyType ?? 'ec-p256')
+    const now = Date.now()
+    const cert = await X509CertificateGenerator.create({
+      serialNumber: randomSerial(),
+      subject: `CN=${names[0]!.value}`,
+      issuer: this.#subject,
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + (options.ttlSeconds ?? 3600) * 1000),
+      signingAlgorithm: signingAlgorithm(this.keys.type),
+      publicKey: keys.cryptoKeys.publicKey,
+      signingKey: this.keys.cryptoKeys.privateKey,
+      extensions: [
+        new BasicConstraintsExtension(false, undefined, true),
+        new KeyUsagesExtension(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment, true),
+        new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth], false),
+        new SubjectAlternativeNameExtension(names, false),
+        await SubjectKeyIdentifierExtension.create(keys.cryptoKeys.publicKey),
+        await AuthorityKeyIdentifierExtension.create(this.keys.cryptoKeys.publicKey),
+      ],
+    })
+    const leaf = new X509Certificate(Buffer.from(cert.rawData))
+    const chain = [leaf, ...(this === this.root ? [] : [this.certificate, ...this.intermediates])]
+    return Object.freeze({
+      certificates: Object.freeze(chain),
+      certificatesPem: chain.map((c) => c.toString()).join(''),
+      privateKey: keys.privateKey,
+      privateKeyPem: keys.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
     })
   }
 

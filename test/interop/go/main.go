@@ -1,6 +1,7 @@
 // Command spiffe-peer is go-spiffe acting as the peer of svidkit in the interop suite: an mTLS
-// server and client (spiffetls), a Workload API client, and a JWT-SVID validator. Every command
-// prints one JSON object on stdout; servers first print "READY <addr>" on a line of its own.
+// server and client (spiffetls), a Workload API client (one-shot, watches, an X509Source, and a raw
+// probe of every RPC's status code), and a JWT-SVID validator. Every command prints one JSON object
+// on stdout; servers and watchers first print "READY <detail>" on a line of its own.
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,7 +34,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(errors.New("usage: spiffe-peer serve-mtls|call-mtls|wapi|jwt-validate [flags]"))
+		fail(errors.New("usage: spiffe-peer serve-mtls|call-mtls|wapi|watch|source-denial|probe|jwt-validate [flags]"))
 	}
 	var err error
 	switch os.Args[1] {
@@ -42,6 +44,12 @@ func main() {
 		err = callMTLS(os.Args[2:])
 	case "wapi":
 		err = wapi(os.Args[2:])
+	case "watch":
+		err = watch(os.Args[2:])
+	case "source-denial":
+		err = sourceDenial(os.Args[2:])
+	case "probe":
+		err = probe(os.Args[2:])
 	case "jwt-validate":
 		err = jwtValidate(os.Args[2:])
 	default:
@@ -170,15 +178,15 @@ func callMTLS(args []string) error {
 	return nil
 }
 
+// codeOf finds the gRPC status code in an error chain ("OK" only for a nil error).
 func codeOf(err error) string {
 	if err == nil {
 		return "OK"
 	}
-	if s, ok := status.FromError(errors.Unwrap(err)); ok && s.Code() != codes.Unknown {
-		return s.Code().String()
-	}
-	if s, ok := status.FromError(err); ok {
-		return s.Code().String()
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if s, ok := status.FromError(e); ok && s.Code() != codes.OK && s.Code() != codes.Unknown {
+			return s.Code().String()
+		}
 	}
 	return "Error"
 }
@@ -293,9 +301,14 @@ func jwtValidate(args []string) error {
 	fs := flag.NewFlagSet("jwt-validate", flag.ExitOnError)
 	bundlePath := fs.String("bundle", "", "SPIFFE bundle JSON file")
 	td := fs.String("trust-domain", "", "trust domain of the bundle")
-	audience := fs.String("audience", "", "expected audience")
+	audience := fs.String("audience", "", "expected audience (several: comma-separated, any of them)")
+	noAudience := fs.Bool("no-audience", false, "pass no expected audience at all (go-spiffe then skips the check)")
 	token := fs.String("token", "", "the JWT-SVID")
 	_ = fs.Parse(args)
+	var expected []string
+	if !*noAudience {
+		expected = strings.Split(*audience, ",")
+	}
 	trustDomain, err := spiffeid.TrustDomainFromString(*td)
 	if err != nil {
 		return err
@@ -305,7 +318,7 @@ func jwtValidate(args []string) error {
 		return err
 	}
 	set := jwtbundle.NewSet(sb.JWTBundle())
-	svid, err := jwtsvid.ParseAndValidate(*token, set, []string{*audience})
+	svid, err := jwtsvid.ParseAndValidate(*token, set, expected)
 	if err != nil {
 		emit(map[string]any{"ok": false, "error": err.Error()})
 		os.Exit(1)

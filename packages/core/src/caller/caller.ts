@@ -24,12 +24,21 @@ interface CallerBase {
   readonly certificate: X509Certificate | undefined
 }
 
+/** An end user on whose behalf a workload calls: a verified OIDC token that came with the workload's identity. */
+export interface CallerUser {
+  readonly principal: OidcPrincipal
+  readonly scopes: readonly string[]
+  readonly claims: Readonly<Record<string, unknown>>
+}
+
 /** A caller identified by a SPIFFE ID (mTLS peer, XFCC from a trusted proxy, or JWT-SVID). */
 export interface SpiffeCaller extends CallerBase {
   readonly channel: 'mtls' | 'xfcc' | 'jwt'
   readonly spiffeId: SpiffeId
   readonly trustDomain: TrustDomain
   readonly principal?: undefined
+  /** The end user, when an OIDC token came with the workload identity and `oidc.asUser` is on. */
+  readonly user?: CallerUser | undefined
 }
 
 /** A caller identified by a token from a configured OIDC issuer. */

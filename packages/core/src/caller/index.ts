@@ -1,11 +1,29 @@
 /**
- * The caller model: who called (`Caller`) and what they are doing (`Operation`).
+ * The caller pipeline: who called (`Caller`), what they are doing (`Operation`), and
+ * `createCallerVerifier`, the one framework-neutral `verifyCaller` every adapter calls.
  *
  * @example
  * ```ts
- * import type { Caller, Operation } from '@svidkit/core/caller'
+ * import { createCallerVerifier } from '@svidkit/core/caller'
+ * const verifier = createCallerVerifier({ bundles, jwt: { audience: 'orders' } })
  * ```
  * @module
  */
-export type { Caller, CallerChannel, OidcCaller, OidcPrincipal, SpiffeCaller } from './caller.js'
+export type { Caller, CallerChannel, CallerUser, OidcCaller, OidcPrincipal, SpiffeCaller } from './caller.js'
+export type {
+  CallerCredentials,
+  CallerVerifier,
+  CallerVerifierOptions,
+  NodeHttpRequestLike,
+  VerifiedCall,
+  VerifyCallerOptions,
+} from './create-caller-verifier.js'
+export { createCallerVerifier, httpOperation } from './create-caller-verifier.js'
+export type { RouteRequirement } from './create-requirement.js'
+export { createRequirement } from './create-requirement.js'
 export type { GrpcOperation, HttpOperation, Operation } from './operation.js'
+export type { TlsSocketLike } from './peer-certificate-chain.js'
+export { readBearerToken } from './read-bearer-token.js'
+export { readScopes } from './read-scopes.js'
+export type { MaybePromise } from './settle.js'
+export { attempt, settle } from './settle.js'

@@ -1,0 +1,70 @@
+import { OptionsError } from '../errors/domain-errors.js'
+import type { AuthorizationInput, Decision } from '../policy/types.js'
+import { type AuditEvent, createAuditEvent, createAuthenticationFailureEvent } from './audit-event.js'
+import { recordDecisionTelemetry } from './otel.js'
+import { type AuditLogger, type AuditSink, loggerSink, noopSink } from './sinks.js'
+
+/** Options for {@link createAuditor}. */
+export interface AuditorOptions {
+  /** Where events go. Takes precedence over `logger`. */
+  sink?: AuditSink
+  /** A pino-compatible logger, wrapped with `loggerSink`. With neither `sink` nor `logger`, events only reach telemetry. */
+  logger?: AuditLogger
+  /** Report to OpenTelemetry (a no-op when `@opentelemetry/api` is absent). Default `true`. */
+  telemetry?: boolean
+  /** Called when the sink throws; the error is otherwise swallowed. */
+  onError?: (error: unknown) => void
+}
+
+/** Records decisions to a sink and to OpenTelemetry. */
+export interface Auditor {
+  /** Builds the event, writes it and reports it; never throws. Returns the event. */
+  record(input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent
+  /** Records a request refused before a caller was established (see `createAuthenticationFailureEvent`). */
+  recordFailure(
+    failure: { operation: AuthorizationInput['operation']; self: AuthorizationInput['self']; code: string; reason: string },
+    latencyMs: number,
+  ): AuditEvent
+}
+
+/**
+ * Creates an auditor: one call per decision writes an {@link AuditEvent} to the sink (default: a
+ * `loggerSink` when `logger` is given, else nothing) and to OpenTelemetry.
+ *
+ * @example
+ * ```ts
+ * const auditor = createAuditor({ logger: fastify.log })
+ * const elapsed = startTimer()
+ * const decision = await authorizer.authorize(input)
+ * auditor.record(input, decision, elapsed())
+ * ```
+ */
+export function createAuditor(options: AuditorOptions = {}): Auditor {
+  if (options.sink !== undefined && typeof options.sink?.write !== 'function') {
+    throw new OptionsError('ERR_OPTIONS_INVALID', 'createAuditor: "sink" must have a write(event) method')
+  }
+  const sink = options.sink ?? (options.logger ? loggerSink(options.logger) : noopSink)
+  const telemetry = options.telemetry !== false
+  const onError = options.onError
+  const emit = (event: AuditEvent): AuditEvent => {
+    try {
+      sink.write(event)
+    } catch (err) {
+      try {
+        onError?.(err)
+      } catch {
+        // ignore
+      }
+    }
+    if (telemetry) recordDecisionTelemetry(event)
+    return event
+  }
+  return Object.freeze({
+    record: (input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent =>
+      emit(createAuditEvent(input, decision, { latencyMs })),
+    recordFailure: (
+      failure: { operation: AuthorizationInput['operation']; self: AuthorizationInput['self']; code: string; reason: string },
+      latencyMs: number,
+    ): AuditEvent => emit(createAuthenticationFailureEvent(failure, { latencyMs })),
+  })
+}

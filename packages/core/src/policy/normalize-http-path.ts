@@ -1,0 +1,97 @@
+/** The result of {@link normalizeHttpPath}. */
+export interface NormalizedHttpPath {
+  /** The path used for matching: query and fragment dropped, unreserved `%XX` decoded, other escapes upper-cased. */
+  readonly path: string
+  /** Whether the path is in normal form. A path that is not can never match an ALLOW path condition. */
+  readonly normal: boolean
+  /** Why the path is not in normal form. */
+  readonly problem?: string
+}
+
+// RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~"
+const UNRESERVED = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c)
+  UNRESERVED[c] = /[A-Za-z0-9\-._~]/.test(ch) ? 1 : 0
+}
+
+const hex = (c: number): number =>
+  c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1
+
+const notNormal = (path: string, problem: string): NormalizedHttpPath => ({ path, normal: false, problem })
+
+/**
+ * The one HTTP path normalization the policy engine uses, close to Istio's `BASE` but resolving
+ * nothing, so that what policy sees is exactly what the framework routes:
+ *
+ * - the query (`?…`) and fragment (`#…`) are dropped (adapters should pass the path without them);
+ * - `%XX` escapes of unreserved characters (`A–Z a–z 0–9 - . _ ~`) are decoded, other escapes are
+ *   kept with upper-case hex;
+ * - a path is **not in normal form** when it does not start with `/`, contains a `.` or `..`
+ *   segment (also once decoded, e.g. `%2e%2e`), an encoded slash or backslash (`%2F`, `%5C`), a raw
+ *   backslash, `%00`, a malformed escape or a control character.
+ *
+ * A path that is not in normal form fails closed in the engine: it matches no ALLOW path condition
+ * (neither `paths` nor `notPaths`), every DENY path condition (so `notPaths` exemptions do not
+ * exempt it), and it is never allowed by `defaultAction: allow`.
+ *
+ * @example
+ * ```ts
+ * normalizeHttpPath('/orders/%7Eadmin?x=1') // { path: '/orders/~admin', normal: true }
+ * normalizeHttpPath('/public/../admin').normal // false
+ * normalizeHttpPath('/a%2Fb').normal // false
+ * ```
+ */
+export function normalizeHttpPath(raw: string): NormalizedHttpPath {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.charCodeAt(0) !== 47) {
+    return notNormal(typeof raw === 'string' ? raw : '', 'path does not start with "/"')
+  }
+  // Fast path: nothing to decode and no dot segment, query, backslash or control character.
+  let simple = true
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i)
+    if (c === 37 || c === 63 || c === 35 || c === 92 || c < 32 || c === 127) {
+      simple = false
+      break
+    }
+    if (c === 46 && raw.charCodeAt(i - 1) === 47) {
+      const n = raw.charCodeAt(i + 1)
+      if (
+        Number.isNaN(n) ||
+        n === 47 ||
+        (n === 46 && (i + 2 === raw.length || raw.charCodeAt(i + 2) === 47))
+      ) {
+        simple = false
+        break
+      }
+    }
+  }
+  if (simple) return { path: raw, normal: true }
+
+  let path = raw
+  const q = path.search(/[?#]/)
+  if (q !== -1) path = path.slice(0, q)
+  let out = ''
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i)
+    if (c < 32 || c === 127) return notNormal(path, 'path contains a control character')
+    if (c === 92) return notNormal(path, 'path contains a backslash')
+    if (c !== 37) {
+      out += path[i]
+      continue
+    }
+    const h1 = hex(path.charCodeAt(i + 1))
+    const h2 = hex(path.charCodeAt(i + 2))
+    if (h1 < 0 || h2 < 0) return notNormal(path, 'path contains a malformed percent-escape')
+    const v = h1 * 16 + h2
+    if (v === 0x2f || v === 0x5c) return notNormal(path, 'path contains an encoded slash or backslash')
+    if (v === 0) return notNormal(path, 'path contains %00')
+    out +=
+      v < 128 && UNRESERVED[v] === 1 ? String.fromCharCode(v) : `%${path.slice(i + 1, i + 3).toUpperCase()}`
+    i += 2
+  }
+  for (const seg of out.split('/')) {
+    if (seg === '.' || seg === '..') return notNormal(out, 'path contains a "." or ".." segment')
+  }
+  return { path: out, normal: true }
+}

@@ -1,0 +1,96 @@
+// Parses YAML or JSON policy text (JSON is read as YAML 1.2, so one parser gives positions for
+// both) and builds a locator from JSON paths to line/column. Not exported from the package.
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from 'yaml'
+import type { JsonPath, Locate, ProblemList, SourcePosition } from './policy-problems.js'
+
+/** The parsed value and a locator, or `undefined` when the text has syntax errors (reported in `problems`). */
+export interface ParsedPolicyText {
+  readonly value: unknown
+  readonly locate: Locate
+}
+
+/** Policies are small; refuse anything absurd before parsing. */
+const MAX_POLICY_BYTES = 1024 * 1024
+
+export function parsePolicyText(text: string, problems: ProblemList): ParsedPolicyText | undefined {
+  if (typeof text !== 'string') {
+    problems.error('syntax', [], 'policy text must be a string')
+    return undefined
+  }
+  if (text.length > MAX_POLICY_BYTES) {
+    problems.error('syntax', [], `policy text is larger than ${MAX_POLICY_BYTES} bytes`)
+    return undefined
+  }
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    strict: true,
+  })
+  const toPos = (offset: number): SourcePosition => {
+    const p = lineCounter.linePos(offset)
+    return { line: p.line, column: p.col }
+  }
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
+      problems.add('error', 'syntax', [], `syntax error: ${msg}`, { position: toPos(e.pos[0]) })
+    }
+    return undefined
+  }
+  let value: unknown
+  try {
+    value = doc.toJS({ maxAliasCount: 50 })
+  } catch (err) {
+    problems.error('syntax', [], `syntax error: ${(err as Error).message}`)
+    return undefined
+  }
+  const locate: Locate = (path, key) => locateNode(doc, path, key, toPos)
+  return { value, locate }
+}
+
+function resolve(doc: Document, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(doc) : node
+}
+
+function locateNode(
+  doc: Document,
+  path: JsonPath,
+  key: boolean,
+  toPos: (offset: number) => SourcePosition,
+): SourcePosition | undefined {
+  const start = (n: unknown): SourcePosition | undefined => {
+    const range = (n as Node | null | undefined)?.range
+    return range ? toPos(range[0]) : undefined
+  }
+  let node: unknown = resolve(doc, doc.contents)
+  let keyNode: unknown
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg))
+      if (!pair) return start(node)
+      keyNode = pair.key
+      node = resolve(doc, pair.value)
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg]
+      if (item === undefined) return start(node)
+      keyNode = undefined
+      node = resolve(doc, item)
+    } else {
+      return start(node)
+    }
+  }
+  if (key && keyNode) return start(keyNode)
+  return start(node) ?? start(keyNode)
+}

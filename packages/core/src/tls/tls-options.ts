@@ -1,0 +1,69 @@
+import type { JwtSvidSource } from '../jwt-svid/jwt-svid.js'
+import type { Matcher } from '../spiffe-id/matcher.js'
+import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
+import type { VerifyX509SvidOptions } from '../x509-svid/verify-x509-svid.js'
+import type { TlsAuthorize } from './tls-peer.js'
+import type { TlsSource } from './tls-source.js'
+
+/**
+ * The TLS versions svidkit accepts as a floor: `TLSv1.2` (the default, as go-spiffe) or `TLSv1.3`.
+ * TLS 1.3 is always preferred when both sides support it.
+ *
+ * @example
+ * ```ts
+ * createMtlsServerConfig({ source, authorize, minVersion: 'TLSv1.3' satisfies TlsMinVersion })
+ * ```
+ */
+export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3'
+
+/**
+ * How servers and clients verify and authorize their peer; shared by every factory of this module.
+ *
+ * @example
+ * ```ts
+ * const options: PeerVerificationOptions = {
+ *   source,
+ *   authorize: matchMemberOf('example.org'),
+ *   identityTemplate: '/ns/{namespace}/sa/{serviceAccount}',
+ *   verify: { clockSkewSeconds: 30 },
+ * }
+ * ```
+ */
+export interface PeerVerificationOptions {
+  /** Where the SVID and the bundles come from; read on every new connection. */
+  source: TlsSource
+  /** Who may connect: a SPIFFE ID `Matcher` or a function that throws (or returns `false`) to refuse. */
+  authorize: TlsAuthorize
+  /**
+   * A path template (`/ns/{namespace}/sa/{serviceAccount}`) or a `Matcher` whose captures become
+   * `captures` on the peer and its `Caller`. It authorizes nothing: a peer whose ID does not match it
+   * gets `{}`.
+   */
+  identityTemplate?: string | Matcher
+  /** Peer verification options for `verifyX509Svid` (clock skew, critical KeyUsage, EKU). */
+  verify?: Omit<VerifyX509SvidOptions, 'at'>
+}
+
+/**
+ * Options shared by {@link withJwtSvid} and {@link jwtSvidInterceptor}.
+ *
+ * @example
+ * ```ts
+ * const options: JwtSvidRequestOptions = { source: jwtSource, audience: 'orders', origins: ['https://orders.internal'] }
+ * ```
+ */
+export interface JwtSvidRequestOptions {
+  /** Where tokens come from: a `JwtSource` (it caches and refreshes ahead of expiry) or any `JwtSvidSource`. */
+  source: JwtSvidSource
+  /** The audience the token is for (the receiving service). */
+  audience: string
+  /** More audiences the token must name. */
+  extraAudiences?: readonly string[]
+  /** Which of this workload's identities to use; default the source's default. */
+  subject?: SpiffeId | string
+  /**
+   * Origins (`https://orders.internal:8443`) that may receive the token; requests to any other origin
+   * are sent without it. Default: every origin the wrapped client talks to.
+   */
+  origins?: readonly string[]
+}

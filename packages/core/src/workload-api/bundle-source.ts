@@ -1,0 +1,200 @@
+import { BundleSet } from '../bundle/bundle-set.js'
+import type { JwtBundleSource, X509BundleSource } from '../bundle/bundle-source.js'
+import type { JwtBundle } from '../bundle/jwt-bundle.js'
+import type { X509Bundle } from '../bundle/x509-bundle.js'
+import { OptionsError, type WorkloadApiError } from '../errors/domain-errors.js'
+import type { LiveSource, SourceEventMap } from '../source/live-source.js'
+import type { TrustDomain } from '../spiffe-id/trust-domain.js'
+import { SourceCore, type WatchState, type WorkloadSourceOptions } from './source-core.js'
+
+/** Options for {@link BundleSource.create}. */
+export interface BundleSourceOptions extends WorkloadSourceOptions {
+  /** Stream X.509 bundles (`FetchX509Bundles`). Default `true`. */
+  x509?: boolean | undefined
+  /** Stream JWT bundles (`FetchJWTBundles`). Default `true`. */
+  jwt?: boolean | undefined
+}
+
+/**
+ * A live source of trust bundles for verifiers that have **no SVID of their own**: it streams
+ * `FetchX509Bundles` and `FetchJWTBundles` — not `FetchX509SVID`, unlike go-spiffe's BundleSource,
+ * which needs an identity (with SPIRE, a workload without one needs the agent's
+ * `allow_unauthenticated_verifiers`). Implements {@link X509BundleSource}, {@link JwtBundleSource} and
+ * {@link LiveSource}.
+ *
+ * Each message is the full state: trust domains missing from it are removed; a `PermissionDenied`
+ * drops every bundle of that stream (§5.2.2, §6.2.2); the last bundles are kept while a stream is down.
+ * A bundle object is replaced when (and only when) its content changes, so downstream caches can
+ * detect changes by object identity.
+ *
+ * @example
+ * ```ts
+ * import { BundleSource } from '@svidkit/core/workload-api'
+ * import { verifyX509Svid } from '@svidkit/core/x509-svid'
+ * await using bundles = await BundleSource.create()
+ * const { id } = verifyX509Svid(peerChain, bundles)
+ * ```
+ */
+export class BundleSource implements X509BundleSource, JwtBundleSource, LiveSource {
+  readonly #core: SourceCore
+  readonly #x509: boolean
+  readonly #jwt: boolean
+  #x509Bundles = new Map<string, X509Bundle>()
+  #jwtBundles = new Map<string, JwtBundle>()
+  #bundleSet: BundleSet | undefined
+
+  private constructor(options: BundleSourceOptions) {
+    this.#x509 = options.x509 ?? true
+    this.#jwt = options.jwt ?? true
+    if (typeof this.#x509 !== 'boolean' || typeof this.#jwt !== 'boolean' || (!this.#x509 && !this.#jwt)) {
+      throw new OptionsError('ERR_OPTIONS_INVALID', 'BundleSource: enable x509, jwt or both (booleans)')
+    }
+    this.#core = new SourceCore(options, 'BundleSource')
+    this.#core.onSignalClose = () => this.close()
+  }
+
+  /**
+   * Connects and resolves once every enabled stream has delivered its first bundles. Rejects like
+   * `X509Source.create`.
+   *
+   * @example
+   * ```ts
+   * const bundles = await BundleSource.create({ address: 'unix:///run/spire/agent.sock', jwt: false })
+   * ```
+   */
+  static async create(options: BundleSourceOptions = {}): Promise<BundleSource> {
+    const source = new BundleSource(options)
+    try {
+      const { client } = source.#core
+      if (source.#x509) {
+        source.#core.startWatch('FetchX509Bundles', (state, { signal, backoff }) =>
+          client.watchX509Bundles(
+            {
+              onUpdate: (set) => source.#apply(state, 'x509', set),
+              onError: (err) => source.#error(state, 'x509', err),
+            },
+            { signal, ...(backoff ? { backoff } : {}) },
+          ),
+        )
+      }
+      if (source.#jwt) {
+        source.#core.startWatch('FetchJWTBundles', (state, { signal, backoff }) =>
+          client.watchJwtBundles(
+            {
+              onUpdate: (set) => source.#apply(state, 'jwt', set),
+              onError: (err) => source.#error(state, 'jwt', err),
+            },
+            { signal, ...(backoff ? { backoff } : {}) },
+          ),
+        )
+      }
+      await source.#core.waitReady(
+        'bundles',
+        () => source.#core.watches.every((w) => w.ready),
+        () => undefined,
+      )
+    } catch (err) {
+      await source.close()
+      throw err
+    }
+    source.#core.armSignal()
+    return source
+  }
+
+  #apply(state: WatchState, kind: 'x509' | 'jwt', set: BundleSet): void {
+    state.messages++
+    state.up = true
+    state.ready = true
+    if (kind === 'x509') {
+      const next = new Map<string, X509Bundle>()
+      for (const td of set.trustDomains()) {
+        const b = set.getX509BundleForTrustDomain(td)
+        if (!b) continue
+        const old = this.#x509Bundles.get(td.name)
+        next.set(td.name, old?.equals(b) ? old : b)
+      }
+      this.#x509Bundles = next
+    } else {
+      const next = new Map<string, JwtBundle>()
+      for (const td of set.trustDomains()) {
+        const b = set.getJwtBundleForTrustDomain(td)
+        if (!b) continue
+        const old = this.#jwtBundles.get(td.name)
+        next.set(td.name, old?.equals(b) ? old : b)
+      }
+      this.#jwtBundles = next
+    }
+    this.#bundleSet = undefined
+    this.#core.events.emitUpdate()
+    this.#core.changed()
+  }
+
+  #error(state: WatchState, kind: 'x509' | 'jwt', err: WorkloadApiError): void {
+    if (err.code === 'ERR_WORKLOAD_API_MALFORMED_RESPONSE') state.messages++
+    const denied = this.#core.watchError(state, err)
+    const held = kind === 'x509' ? this.#x509Bundles : this.#jwtBundles
+    if (denied && held.size > 0) {
+      if (kind === 'x509') this.#x509Bundles = new Map()
+      else this.#jwtBundles = new Map()
+      this.#bundleSet = undefined
+      this.#core.events.emitUpdate()
+    }
+  }
+
+  /** The X.509 bundle of a trust domain, or `undefined`. */
+  getX509BundleForTrustDomain(trustDomain: TrustDomain): X509Bundle | undefined {
+    this.#core.assertOpen()
+    return this.#x509Bundles.get(trustDomain.name)
+  }
+
+  /** The JWT bundle of a trust domain, or `undefined`. */
+  getJwtBundleForTrustDomain(trustDomain: TrustDomain): JwtBundle | undefined {
+    this.#core.assertOpen()
+    return this.#jwtBundles.get(trustDomain.name)
+  }
+
+  /** Every bundle held (X.509 and JWT parts per trust domain); a new object after each change. */
+  get bundles(): BundleSet {
+    this.#core.assertOpen()
+    if (!this.#bundleSet) {
+      const set = new BundleSet(this.#x509Bundles.values())
+      for (const b of this.#jwtBundles.values()) set.add(b)
+      this.#bundleSet = set
+    }
+    return this.#bundleSet
+  }
+
+  /** The trust domains with at least one bundle, sorted by name. */
+  trustDomains(): TrustDomain[] {
+    return this.bundles.trustDomains()
+  }
+
+  /** Whether every enabled stream is connected and holds bundles. */
+  get healthy(): boolean {
+    if (this.#core.closed || !this.#core.watchesUp) return false
+    return (!this.#x509 || this.#x509Bundles.size > 0) && (!this.#jwt || this.#jwtBundles.size > 0)
+  }
+
+  waitUntilUpdated(signal?: AbortSignal): Promise<void> {
+    return this.#core.events.waitUntilUpdated(signal, this.#core.closed)
+  }
+
+  on<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
+    this.#core.events.on(event, listener)
+    return this
+  }
+
+  off<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
+    this.#core.events.off(event, listener)
+    return this
+  }
+
+  /** Stops both watches, closes the client if the source created it. Idempotent. */
+  close(): Promise<void> {
+    return this.#core.close()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+}

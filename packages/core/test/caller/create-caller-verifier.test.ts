@@ -1,0 +1,268 @@
+import type { X509Certificate } from 'node:crypto'
+import { memorySink } from '@svidkit/core/audit'
+import { BundleSet } from '@svidkit/core/bundle'
+import { type CallerCredentials, createCallerVerifier } from '@svidkit/core/caller'
+import { SvidkitError } from '@svidkit/core/errors'
+import { createPolicyAuthorizer, definePolicy } from '@svidkit/core/policy'
+import { SpiffeId } from '@svidkit/core/spiffe-id'
+import { formatXfcc } from '@svidkit/core/xfcc'
+import { TestCA, type TestX509Svid } from '@svidkit/testing'
+import { beforeAll, describe, expect, test } from 'vitest'
+
+let ca: TestCA
+let other: TestCA
+let bundles: BundleSet
+let web: TestX509Svid
+let admin: TestX509Svid
+
+const op = { kind: 'http', method: 'GET', path: '/orders/42' } as const
+
+/** A stand-in for a TLS socket whose peer presented `chain`. */
+function socketOf(chain: readonly X509Certificate[]) {
+  const nodes = chain.map((c) => ({ raw: c.raw, issuerCertificate: undefined as unknown }))
+  nodes.forEach((n, i) => {
+    n.issuerCertificate = nodes[i + 1] ?? n
+  })
+  return { encrypted: true, getPeerCertificate: () => nodes[0] ?? {} }
+}
+
+const codeOf = async (fn: () => unknown): Promise<string> => {
+  try {
+    await fn()
+    return 'OK'
+  } catch (err) {
+    if (err instanceof SvidkitError) return err.code
+    throw err
+  }
+}
+
+beforeAll(async () => {
+  ca = await TestCA.create({ trustDomain: 'example.org' })
+  other = await TestCA.create({ trustDomain: 'other.org' })
+  bundles = new BundleSet([ca.spiffeBundle(), other.spiffeBundle()])
+  web = await ca.issueX509Svid({ id: '/ns/shop/sa/web' })
+  admin = await ca.issueX509Svid({ id: '/ns/ops/sa/admin' })
+})
+
+describe('channels', () => {
+  test('mTLS from the socket, verified once per connection, with captures', async () => {
+    const v = createCallerVerifier({ bundles, identityTemplates: ['/ns/{namespace}/sa/{serviceAccount}'] })
+    const socket = socketOf(web.certificates)
+    let reads = 0
+    const counting = { ...socket, getPeerCertificate: () => (reads++, socket.getPeerCertificate()) }
+    const r1 = await v.verifyCaller({ operation: op, socket: counting })
+    const r2 = await v.verifyCaller({ operation: op, socket: counting })
+    expect(r1.caller?.channel).toBe('mtls')
+    expect(r1.caller?.spiffeId?.toString()).toBe('spiffe://example.org/ns/shop/sa/web')
+    expect(r1.caller?.captures).toEqual({ namespace: 'shop', serviceAccount: 'web' })
+    expect(r1.caller?.certificate?.fingerprint256).toBe(web.certificates[0]!.fingerprint256)
+    expect(r2.caller).toEqual(r1.caller)
+    expect(reads).toBe(1)
+  })
+
+  test('an mTLS peer of another trust domain CA claiming our ID is refused', async () => {
+    const forged = await other.issueX509Svid({ id: 'spiffe://example.org/ns/shop/sa/web' })
+    const v = createCallerVerifier({ bundles })
+    expect(await codeOf(() => v.verifyCaller({ operation: op, socket: socketOf(forged.certificates) }))).toBe(
+      'ERR_X509_SVID_UNTRUSTED',
+    )
+  })
+
+  test('XFCC from a trusted proxy names the caller; the proxy mTLS identity does not', async () => {
+    const proxy = await ca.issueX509Svid({ id: '/ingress' })
+    const v = createCallerVerifier({ bundles, xfcc: {} })
+    const header = formatXfcc([
+      { by: ['spiffe://example.org/ingress'], uri: ['spiffe://example.org/ns/shop/sa/web'] },
+    ])
+    const r = await v.verifyCaller({
+      operation: op,
+      xfcc: header,
+      peerAddress: '127.0.0.1',
+      socket: socketOf(proxy.certificates),
+    })
+    expect(r.caller?.channel).toBe('xfcc')
+    expect(r.caller?.spiffeId?.toString()).toBe('spiffe://example.org/ns/shop/sa/web')
+  })
+
+  test('XFCC from an untrusted peer is refused; with xfcc not configured the header is ignored', async () => {
+    const header = formatXfcc([{ uri: ['spiffe://example.org/ns/ops/sa/admin'] }])
+    const v = createCallerVerifier({ bundles, xfcc: {} })
+    expect(await codeOf(() => v.verifyCaller({ operation: op, xfcc: header, peerAddress: '10.0.0.9' }))).toBe(
+      'ERR_XFCC_UNTRUSTED_PEER',
+    )
+    const noXfcc = createCallerVerifier({ bundles })
+    expect(
+      await codeOf(() => noXfcc.verifyCaller({ operation: op, xfcc: header, peerAddress: '127.0.0.1' })),
+    ).toBe('ERR_CREDENTIALS_MISSING')
+  })
+
+  test('JWT-SVID with scopes; wrong audience; malformed header is 400-class', async () => {
+    const v = createCallerVerifier({ bundles, jwt: { audience: 'orders' } })
+    const token = await ca.mintJwtSvid({
+      subject: '/ns/shop/sa/web',
+      audience: 'orders',
+      claims: { scope: 'orders:read' },
+    })
+    const r = await v.verifyCaller({ operation: op, authorization: `Bearer ${token}` })
+    expect(r.caller).toMatchObject({ channel: 'jwt', scopes: ['orders:read'] })
+    const wrong = await ca.mintJwtSvid({ subject: '/ns/shop/sa/web', audience: 'billing' })
+    expect(await codeOf(() => v.verifyCaller({ operation: op, authorization: `Bearer ${wrong}` }))).toBe(
+      'ERR_JWT_SVID_AUDIENCE_MISMATCH',
+    )
+    expect(await codeOf(() => v.verifyCaller({ operation: op, authorization: 'Bearer a b c' }))).toBe(
+      'ERR_CREDENTIALS_MALFORMED',
+    )
+    expect(
+      await codeOf(() => v.verifyCaller({ operation: op, authorization: ['Bearer a', 'Bearer b'] })),
+    ).toBe('ERR_CREDENTIALS_MALFORMED')
+  })
+
+  test('mTLS + JWT-SVID must name the same workload (by default); the token adds scopes', async () => {
+    const v = createCallerVerifier({ bundles, jwt: { audience: 'orders' } })
+    const same = await ca.mintJwtSvid({
+      subject: '/ns/shop/sa/web',
+      audience: 'orders',
+      claims: { scope: 'a b' },
+    })
+    const r = await v.verifyCaller({
+      operation: op,
+      socket: socketOf(web.certificates),
+      authorization: `Bearer ${same}`,
+    })
+    expect(r.caller).toMatchObject({ channel: 'mtls', scopes: ['a', 'b'] })
+    const otherSub = await ca.mintJwtSvid({ subject: '/ns/ops/sa/admin', audience: 'orders' })
+    expect(
+      await codeOf(() =>
+        v.verifyCaller({
+          operation: op,
+          socket: socketOf(web.certificates),
+          authorization: `Bearer ${otherSub}`,
+        }),
+      ),
+    ).toBe('ERR_CREDENTIALS_CALLER_MISMATCH')
+    const relaxed = createCallerVerifier({ bundles, jwt: { audience: 'orders' }, requireSameWorkload: false })
+    const r2 = await relaxed.verifyCaller({
+      operation: op,
+      socket: socketOf(web.certificates),
+      authorization: `Bearer ${otherSub}`,
+    })
+    expect(r2.caller?.spiffeId?.toString()).toBe('spiffe://example.org/ns/shop/sa/web')
+    expect(r2.caller?.scopes).toEqual([])
+  })
+
+  test('any present credential that fails verification fails the request (fail closed)', async () => {
+    const v = createCallerVerifier({ bundles, jwt: { audience: 'orders' } })
+    const expired = await ca.mintJwtSvid({ subject: '/ns/shop/sa/web', audience: 'orders', ttlSeconds: -600 })
+    expect(
+      await codeOf(() =>
+        v.verifyCaller({
+          operation: op,
+          socket: socketOf(web.certificates),
+          authorization: `Bearer ${expired}`,
+        }),
+      ),
+    ).toBe('ERR_JWT_SVID_EXPIRED')
+  })
+
+  test('channel precedence is configurable; unlisted channels are ignored', async () => {
+    const token = await ca.mintJwtSvid({ subject: '/ns/shop/sa/web', audience: 'orders' })
+    const jwtFirst = createCallerVerifier({ bundles, jwt: { audience: 'orders' }, channels: ['jwt', 'mtls'] })
+    const r = await jwtFirst.verifyCaller({
+      operation: op,
+      socket: socketOf(web.certificates),
+      authorization: `Bearer ${token}`,
+    })
+    expect(r.caller?.channel).toBe('jwt')
+    const jwtOnly = createCallerVerifier({ bundles, jwt: { audience: 'orders' }, channels: ['jwt'] })
+    expect(
+      await codeOf(() => jwtOnly.verifyCaller({ operation: op, socket: socketOf(admin.certificates) })),
+    ).toBe('ERR_CREDENTIALS_MISSING')
+    expect(() => createCallerVerifier({ bundles, channels: ['jwt'] })).toThrow(
+      expect.objectContaining({ code: 'ERR_OPTIONS_INVALID' }),
+    )
+  })
+
+  test('no credentials: 401 code, or undefined caller with optional auth', async () => {
+    const v = createCallerVerifier({ bundles, jwt: { audience: 'orders' } })
+    expect(await codeOf(() => v.verifyCaller({ operation: op }))).toBe('ERR_CREDENTIALS_MISSING')
+    expect(await v.verifyCaller({ operation: op }, { optional: true })).toEqual({
+      caller: undefined,
+      decision: undefined,
+    })
+    // Optional never means "ignore bad credentials".
+    expect(
+      await codeOf(() =>
+        v.verifyCaller({ operation: op, authorization: 'Bearer x.y.z' }, { optional: true }),
+      ),
+    ).toMatch(/^ERR_JWT_SVID_/)
+  })
+})
+
+describe('authorization and audit', () => {
+  test('route requirement, then the global policy; both audited; deny gives 403 codes', async () => {
+    const audit = memorySink()
+    const policy = createPolicyAuthorizer(
+      definePolicy({
+        identity: { template: '/ns/{namespace}/sa/{serviceAccount}' },
+        rules: [
+          { id: 'no-cross-namespace', action: 'DENY', boundary: { namespace: { notSameAs: 'self' } } },
+          { id: 'read-orders', to: [{ methods: ['GET'], paths: ['/orders/{*}'] }] },
+        ],
+      }),
+    )
+    const v = createCallerVerifier({
+      bundles,
+      self: 'spiffe://example.org/ns/shop/sa/orders',
+      identityTemplates: ['/ns/{namespace}/sa/{serviceAccount}'],
+      jwt: { audience: 'orders' },
+      authorizer: policy,
+      audit: { sink: audit },
+    })
+    const ok = await v.verifyCaller({ operation: op, socket: socketOf(web.certificates) })
+    expect(ok.decision).toMatchObject({ decision: 'allow', rule: 'read-orders' })
+    expect(await codeOf(() => v.verifyCaller({ operation: op, socket: socketOf(admin.certificates) }))).toBe(
+      'ERR_ACCESS_DENIED',
+    )
+    const needScope = v.requirement({ scopes: ['orders:read'] })
+    expect(
+      await codeOf(() =>
+        v.verifyCaller({ operation: op, socket: socketOf(web.certificates) }, { requirement: needScope }),
+      ),
+    ).toBe('ERR_SCOPE_MISSING')
+    expect(await codeOf(() => v.verifyCaller({ operation: op }))).toBe('ERR_CREDENTIALS_MISSING')
+    expect(audit.events.map((e) => [e.caller, e.decision, e.rule, e.code ?? null])).toEqual([
+      ['spiffe://example.org/ns/shop/sa/web', 'allow', 'read-orders', null],
+      ['spiffe://example.org/ns/ops/sa/admin', 'deny', 'no-cross-namespace', null],
+      ['spiffe://example.org/ns/shop/sa/web', 'deny', 'route', null],
+      [null, 'deny', null, 'ERR_CREDENTIALS_MISSING'],
+    ])
+    expect(audit.events[1]!.reason).toContain('no-cross-namespace')
+    expect(JSON.stringify(audit.events)).not.toMatch(/eyJ|BEGIN/)
+  })
+
+  test('self may be a source; the pipeline is synchronous without OIDC or async authorizers', async () => {
+    const self = await ca.issueX509Svid({ id: '/ns/shop/sa/orders' })
+    const v = createCallerVerifier({ bundles, self: { getX509Svid: () => self } })
+    expect(v.self()?.equals(SpiffeId.parse('spiffe://example.org/ns/shop/sa/orders'))).toBe(true)
+    const r = v.verifyCaller({ operation: op, socket: socketOf(web.certificates) })
+    expect(r).not.toBeInstanceOf(Promise)
+  })
+
+  test('credentialsFromRequest reads a Node request', () => {
+    const v = createCallerVerifier({ bundles, xfcc: {}, jwt: { audience: 'orders' } })
+    const socket = { remoteAddress: '127.0.0.1' }
+    const creds: CallerCredentials = v.credentialsFromRequest({
+      method: 'post',
+      url: '/orders/1?x=1',
+      headers: { authorization: 'Bearer t' },
+      headersDistinct: { 'x-forwarded-client-cert': ['a', 'b'] },
+      socket,
+    })
+    expect(creds).toMatchObject({
+      operation: { kind: 'http', method: 'POST', path: '/orders/1' },
+      peerAddress: '127.0.0.1',
+      authorization: 'Bearer t',
+      xfcc: ['a', 'b'],
+    })
+  })
+})

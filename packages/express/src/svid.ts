@@ -1,0 +1,232 @@
+import {
+  attempt,
+  type CallerVerifier,
+  type CallerVerifierOptions,
+  createCallerVerifier,
+  createRequirement,
+  httpOperation,
+  type RouteRequirement,
+} from '@svidkit/core/caller'
+import { type HttpErrorBody, isSvidkitError, OptionsError, toHttpResponse } from '@svidkit/core/errors'
+import type { Authorizer } from '@svidkit/core/policy'
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
+
+const kState = Symbol.for('@svidkit/express.state')
+
+/** The Express-specific options of {@link svid} (everything else is core's `CallerVerifierOptions`). */
+export interface SvidExpressAdapterOptions {
+  /** Optional authentication: a request without any credentials gets `req.caller === undefined` instead of a 401. Invalid credentials are still refused. */
+  optional?: boolean
+  /** A requirement every request through this middleware must meet (see `RouteRequirement`). */
+  requirement?: RouteRequirement
+  /** `realm` of the `WWW-Authenticate` challenge. Default `svidkit`. */
+  realm?: string
+  /**
+   * `respond` (default): answer refused requests at once, from core's status table. `next`: call
+   * `next(err)` with the `SvidkitError` and let {@link svidErrorHandler} (or your own handler) answer.
+   */
+  errors?: 'respond' | 'next'
+  /** Replaces the JSON error body. Status and headers always come from core's status table. */
+  errorBody?: (body: HttpErrorBody, req: Request) => unknown
+}
+
+/**
+ * Options of {@link svid}: core's `CallerVerifierOptions` (or a ready `verifier`, e.g. another
+ * middleware's `.verifier`) plus {@link SvidExpressAdapterOptions}.
+ *
+ * @example
+ * ```ts
+ * const options: SvidExpressOptions = { bundles, jwt: { audience: 'orders' }, realm: 'orders' }
+ * ```
+ */
+export type SvidExpressOptions = (CallerVerifierOptions | { verifier: CallerVerifier }) &
+  SvidExpressAdapterOptions
+
+/** The middleware returned by {@link svid}, with its verifier (to share with another `svid()`). */
+export interface SvidMiddleware extends RequestHandler {
+  readonly verifier: CallerVerifier
+}
+
+type Responder = (err: unknown, req: Request, res: Response, next: NextFunction) => void
+interface State {
+  readonly verifier: CallerVerifier
+  readonly respond: Responder
+}
+type WithState = Request & { [kState]?: State }
+
+function bad(reason: string): never {
+  throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/express: ${reason}`)
+}
+
+function checkErrorOptions(options: { realm?: unknown; errorBody?: unknown }): void {
+  if (options.realm !== undefined && typeof options.realm !== 'string') bad('realm must be a string')
+  if (options.errorBody !== undefined && typeof options.errorBody !== 'function')
+    bad('errorBody must be a function')
+}
+
+/** Sends an error from core's status table: status, `WWW-Authenticate`, JSON body. */
+function send(
+  err: unknown,
+  req: Request,
+  res: Response,
+  options: Pick<SvidExpressAdapterOptions, 'realm' | 'errorBody'>,
+): void {
+  const { status, headers, body } = toHttpResponse(
+    err,
+    options.realm === undefined ? {} : { realm: options.realm },
+  )
+  const payload = options.errorBody ? options.errorBody(body, req) : body
+  res.status(status).set(headers).json(payload)
+}
+
+function responder(options: SvidExpressAdapterOptions): Responder {
+  if (options.errors === 'next') return (err, _req, _res, next) => next(err)
+  return (err, req, res, next) => {
+    try {
+      send(err, req, res, options)
+    } catch (error) {
+      next(error)
+    }
+  }
+}
+
+/** The verifier: the one given, or core's, built from the options left once the adapter's are taken out. */
+function verifierFrom(options: SvidExpressOptions): CallerVerifier {
+  const { optional: _o, requirement: _q, realm: _r, errors: _e, errorBody: _b, ...rest } = options
+  if ('verifier' in rest) {
+    const { verifier, ...others } = rest
+    if (typeof verifier !== 'object' || verifier === null || typeof verifier.verifyCaller !== 'function') {
+      bad('"verifier" must be a CallerVerifier (from createCallerVerifier or another svid())')
+    }
+    if (Object.keys(others).length > 0) bad('pass either "verifier" or the options to build one, not both')
+    return verifier
+  }
+  return createCallerVerifier(rest as CallerVerifierOptions)
+}
+
+function routeOf(req: Request): { route?: string } {
+  const path = (req.route as { path?: unknown } | undefined)?.path
+  return typeof path === 'string' ? { route: path } : {}
+}
+
+/**
+ * Express middleware that verifies the caller through core's `verifyCaller` (mTLS peer, XFCC from a
+ * trusted proxy, JWT-SVID, OIDC — as configured), applies the optional `requirement` and the global
+ * authorizer, and sets a typed `req.caller`. Refusals are answered from core's status table (401/403
+ * with RFC 6750 `WWW-Authenticate`, 400, 500, 503). Every option is validated now, when the
+ * middleware is created.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { requireScopes, svid } from '@svidkit/express'
+ * const app = express()
+ * app.get('/healthz', (req, res) => res.send('ok')) // before svid(): public
+ * app.use(svid({ bundles: x509Source, jwt: { audience: 'admin' } }))
+ * app.get('/users', requireScopes('users:read'), (req, res) => res.json({ caller: req.caller?.spiffeId?.toString() }))
+ * ```
+ */
+export function svid(options: SvidExpressOptions): SvidMiddleware {
+  if (typeof options !== 'object' || options === null) bad('options must be an object')
+  if (options.optional !== undefined && typeof options.optional !== 'boolean') bad('optional must be a boolean')
+  if (options.errors !== undefined && options.errors !== 'respond' && options.errors !== 'next') {
+    bad('errors must be "respond" or "next"')
+  }
+  checkErrorOptions(options)
+  const verifier = verifierFrom(options)
+  const verify = {
+    requirement: options.requirement === undefined ? undefined : verifier.requirement(options.requirement),
+    optional: options.optional === true,
+  }
+  const state: State = Object.freeze({ verifier, respond: responder(options) })
+  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    ;(req as WithState)[kState] = state
+    attempt(
+      () => verifier.verifyCaller(verifier.credentialsFromRequest(req, routeOf(req)), verify),
+      (result) => {
+        req.caller = result.caller
+        next()
+      },
+      (err) => state.respond(err, req, res, next),
+    )
+  }
+  return Object.assign(middleware, { verifier })
+}
+
+/**
+ * A per-route check of the caller that `svid()` already verified: allowed callers, trust domains,
+ * channels, scopes, boundaries, claim conditions (core's `RouteRequirement`). Validated now; compiled
+ * once per verifier (identity templates come from it). Without a caller (optional authentication and
+ * no credentials) it refuses with 401 `ERR_CREDENTIALS_MISSING`. Answers like the `svid()` before it.
+ *
+ * @example
+ * ```ts
+ * app.delete('/users/:id', requireCaller({ callers: ['spiffe://example.org/ns/ops/sa/admin'] }), handler)
+ * app.get('/tenant', requireCaller({ boundary: { tenant: { sameAs: 'self' } } }), handler)
+ * ```
+ */
+export function requireCaller(requirement: RouteRequirement): RequestHandler {
+  createRequirement(requirement) // validates now
+  const compiled = new WeakMap<CallerVerifier, Authorizer>()
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const state = (req as WithState)[kState]
+    if (!state) {
+      return next(
+        new OptionsError(
+          'ERR_OPTIONS_INVALID',
+          '@svidkit/express: requireCaller() needs the svid() middleware before it',
+        ),
+      )
+    }
+    let authorizer = compiled.get(state.verifier)
+    if (!authorizer) {
+      authorizer = state.verifier.requirement(requirement)
+      compiled.set(state.verifier, authorizer)
+    }
+    const check = authorizer
+    attempt(
+      () => state.verifier.authorizeCaller(req.caller, httpOperation(req, routeOf(req)), check),
+      () => next(),
+      (err) => state.respond(err, req, res, next),
+    )
+  }
+}
+
+/**
+ * Requires every listed scope (from the token's `scope` or `scp` claim); 403 `ERR_SCOPE_MISSING`
+ * with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` otherwise.
+ *
+ * @example
+ * ```ts
+ * app.post('/users', requireScopes('users:write'), handler)
+ * ```
+ */
+export function requireScopes(...scopes: string[]): RequestHandler {
+  if (scopes.length === 0 || scopes.some((s) => typeof s !== 'string' || s === '' || s.includes(' '))) {
+    bad('requireScopes() needs one or more scope names without spaces')
+  }
+  return requireCaller({ id: `scopes:${scopes.join(' ')}`, scopes })
+}
+
+/**
+ * An error handler that answers svidkit errors from core's status table (status, RFC 6750
+ * `WWW-Authenticate`, JSON body) and passes anything else on. Use it with `svid({ errors: 'next' })`,
+ * or to map svidkit errors your own code throws. Validated now.
+ *
+ * @example
+ * ```ts
+ * app.use(svid({ bundles, jwt: { audience: 'admin' }, errors: 'next' }))
+ * // … routes …
+ * app.use(svidErrorHandler({ realm: 'admin' }))
+ * ```
+ */
+export function svidErrorHandler(
+  options: Pick<SvidExpressAdapterOptions, 'realm' | 'errorBody'> = {},
+): ErrorRequestHandler {
+  if (typeof options !== 'object' || options === null) bad('options must be an object')
+  checkErrorOptions(options)
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (!isSvidkitError(err) || res.headersSent) return next(err)
+    send(err, req, res, options)
+  }
+}

@@ -1,0 +1,60 @@
+import type { CallerVerifier, CallerVerifierOptions, RouteRequirement } from '@svidkit/core/caller'
+import type { HttpErrorBody } from '@svidkit/core/errors'
+import type { FastifyRequest } from 'fastify'
+
+/** The Fastify-specific options of the plugin (everything else is core's `CallerVerifierOptions`). */
+export interface SvidkitFastifyAdapterOptions {
+  /**
+   * The request decorator holding the caller. Default `caller`, which this package types through
+   * `declare module 'fastify'`; with another name, read it as `request.getDecorator<Caller | undefined>(name)`
+   * (Fastify ≥ 5.3) or `(request as unknown as Record<string, Caller | undefined>)[name]`.
+   */
+  decoratorName?: string
+  /** `realm` of the `WWW-Authenticate` challenge. Default `svidkit`. */
+  realm?: string
+  /**
+   * Authentication for routes whose `config.svid` does not say `public` or `optional`: `required`
+   * (default), `optional` or `none`. Route requirements still apply to routes that have one.
+   */
+  defaultMode?: 'required' | 'optional' | 'none'
+  /**
+   * Replaces the JSON error body. Status and headers (`WWW-Authenticate`) always come from core's
+   * status table; only the body is yours.
+   */
+  errorBody?: (body: HttpErrorBody, request: FastifyRequest) => unknown
+}
+
+/**
+ * Options of the svidkit Fastify plugin: core's `CallerVerifierOptions` (or a ready `verifier`), plus
+ * {@link SvidkitFastifyAdapterOptions}. Without an `audit` option, decisions are logged to
+ * `fastify.log` (allow at `info`, deny at `warn`).
+ *
+ * @example
+ * ```ts
+ * const options: SvidkitFastifyOptions = {
+ *   bundles,
+ *   self: 'spiffe://example.org/ns/shop/sa/orders',
+ *   jwt: { audience: 'spiffe://example.org/ns/shop/sa/orders' },
+ *   realm: 'orders',
+ * }
+ * ```
+ */
+export type SvidkitFastifyOptions = (CallerVerifierOptions | { verifier: CallerVerifier }) &
+  SvidkitFastifyAdapterOptions
+
+/**
+ * What a route asks of its caller, in its `config.svid`: a {@link RouteRequirement} (allowed callers,
+ * trust domains, channels, scopes, boundaries, claim conditions) plus `public` (no authentication at
+ * all; it cannot have requirements) or `optional` (a caller when credentials are present, none
+ * otherwise; invalid credentials are still refused).
+ *
+ * @example
+ * ```ts
+ * fastify.get('/orders', { config: { svid: { callers: ['spiffe://example.org/web'], scopes: ['orders:read'] } } }, handler)
+ * fastify.get('/healthz', { config: { svid: { public: true } } }, () => 'ok')
+ * ```
+ */
+export interface RouteSvidConfig extends RouteRequirement {
+  public?: boolean
+  optional?: boolean
+}

@@ -1,0 +1,211 @@
+import {
+  attempt,
+  type Caller,
+  type CallerVerifier,
+  type CallerVerifierOptions,
+  createCallerVerifier,
+  httpOperation,
+  type RouteRequirement,
+  type VerifyCallerOptions,
+} from '@svidkit/core/caller'
+import { OptionsError, toHttpResponse } from '@svidkit/core/errors'
+import type {
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  onRequestHookHandler,
+  preHandlerHookHandler,
+} from 'fastify'
+import fp from 'fastify-plugin'
+import type { SvidkitFastifyDecorator } from './augment.js'
+import type { RouteSvidConfig, SvidkitFastifyOptions } from './options.js'
+
+const kCaller = Symbol('svidkit.caller')
+
+type Mode = 'required' | 'optional' | 'none'
+
+interface CompiledRoute {
+  readonly mode: Mode
+  readonly verify: VerifyCallerOptions
+}
+
+type RequestWithCaller = FastifyRequest & { [kCaller]: Caller | null }
+
+const MODES: readonly Mode[] = ['required', 'optional', 'none']
+
+function bad(reason: string): never {
+  throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/fastify: ${reason}`)
+}
+
+/** The verifier: the one given, or core's, built from the options left once the adapter's are taken out. */
+function verifierFrom(options: SvidkitFastifyOptions, log: FastifyRequest['log']): CallerVerifier {
+  const { decoratorName: _n, realm: _r, defaultMode: _m, errorBody: _e, ...rest } = options
+  if ('verifier' in rest) {
+    const { verifier, ...others } = rest
+    if (typeof verifier !== 'object' || verifier === null || typeof verifier.verifyCaller !== 'function') {
+      bad('"verifier" must be a CallerVerifier (from createCallerVerifier)')
+    }
+    if (Object.keys(others).length > 0) bad('pass either "verifier" or the options to build one, not both')
+    return verifier
+  }
+  const verifierOptions = rest as CallerVerifierOptions
+  // Audit events go to fastify.log unless the options say otherwise (`audit: false` turns them off).
+  return createCallerVerifier({ ...verifierOptions, audit: verifierOptions.audit ?? { logger: log } })
+}
+
+function routeUrl(request: FastifyRequest): { route?: string } {
+  const url = request.routeOptions.url
+  return typeof url === 'string' ? { route: url } : {}
+}
+
+function svidConfigOf(request: FastifyRequest): unknown {
+  return (request.routeOptions.config as { svid?: unknown } | undefined)?.svid
+}
+
+// Avvio does not catch a synchronous throw of a callback plugin: report option errors through `done`.
+const plugin: FastifyPluginCallback<SvidkitFastifyOptions> = (fastify, options, done) => {
+  try {
+    register(fastify, options)
+  } catch (err) {
+    return done(err instanceof Error ? err : new Error(String(err)))
+  }
+  done()
+}
+
+function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): void {
+  if (typeof options !== 'object' || options === null) bad('options must be an object')
+  const name = options.decoratorName ?? 'caller'
+  if (typeof name !== 'string' || name === '') bad('decoratorName must be a non-empty string')
+  const realm = options.realm
+  if (realm !== undefined && typeof realm !== 'string') bad('realm must be a string')
+  const defaultMode = options.defaultMode ?? 'required'
+  if (!MODES.includes(defaultMode)) bad('defaultMode must be "required", "optional" or "none"')
+  const errorBody = options.errorBody
+  if (errorBody !== undefined && typeof errorBody !== 'function') bad('errorBody must be a function')
+  const verifier = verifierFrom(options, fastify.log)
+  const httpOptions = realm === undefined ? {} : { realm }
+
+  // Every refusal goes through core's one status table; only the body can be customised.
+  const fail = (err: unknown, request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction) => {
+    try {
+      const { status, headers, body } = toHttpResponse(err, httpOptions)
+      reply
+        .code(status)
+        .headers(headers)
+        .send(errorBody ? errorBody(body, request) : body)
+    } catch (error) {
+      next(error instanceof Error ? error : new Error(String(error)))
+    }
+  }
+
+  // Route requirements are compiled once, when the route is registered (or, for a route registered
+  // before this plugin, on its first request), never per request.
+  const defaultRoute: CompiledRoute = { mode: defaultMode, verify: { optional: defaultMode === 'optional' } }
+  const routes = new WeakMap<object, CompiledRoute>()
+  const compile = (svid: unknown): CompiledRoute => {
+    if (svid === undefined) return defaultRoute
+    if (typeof svid !== 'object' || svid === null) bad('config.svid must be an object')
+    const cached = routes.get(svid)
+    if (cached) return cached
+    const { public: isPublic, optional, ...requirement } = svid as RouteSvidConfig
+    if (isPublic !== undefined && typeof isPublic !== 'boolean') bad('config.svid.public must be a boolean')
+    if (optional !== undefined && typeof optional !== 'boolean') bad('config.svid.optional must be a boolean')
+    if (isPublic && optional) bad('a route cannot be both public and optional')
+    const hasRequirement = Object.keys(requirement).length > 0
+    if (isPublic && hasRequirement) bad('a public route cannot also have requirements')
+    // A route with requirements needs a caller unless it says `optional: true`.
+    const mode: Mode = isPublic
+      ? 'none'
+      : optional
+        ? 'optional'
+        : hasRequirement || optional === false
+          ? 'required'
+          : defaultMode
+    const compiled: CompiledRoute = {
+      mode,
+      verify: {
+        optional: mode === 'optional',
+        requirement: hasRequirement ? verifier.requirement(requirement) : undefined,
+      },
+    }
+    routes.set(svid, compiled)
+    return compiled
+  }
+  fastify.addHook('onRoute', (route) => {
+    compile((route.config as { svid?: unknown } | undefined)?.svid)
+  })
+
+  fastify.decorateRequest(kCaller, null)
+  fastify.decorateRequest(name, {
+    getter(this: FastifyRequest) {
+      return (this as RequestWithCaller)[kCaller] ?? undefined
+    },
+  })
+
+  // Authentication runs in onRequest, so the bodies of refused requests are never parsed.
+  const onRequest: onRequestHookHandler = (request, reply, next) => {
+    let route: CompiledRoute
+    try {
+      route = compile(svidConfigOf(request))
+    } catch (err) {
+      return fail(err, request, reply, next)
+    }
+    if (route.mode === 'none') return next()
+    attempt(
+      () => verifier.verifyCaller(verifier.credentialsFromRequest(request.raw, routeUrl(request)), route.verify),
+      (result) => {
+        ;(request as RequestWithCaller)[kCaller] = result.caller ?? null
+        next()
+      },
+      (err) => fail(err, request, reply, next),
+    )
+  }
+  fastify.addHook('onRequest', onRequest)
+
+  const decorator: SvidkitFastifyDecorator = Object.freeze({
+    verifier,
+    require(requirement: RouteRequirement): preHandlerHookHandler {
+      const authorizer = verifier.requirement(requirement)
+      return (request, reply, next) => {
+        attempt(
+          () =>
+            verifier.authorizeCaller(
+              (request as RequestWithCaller)[kCaller] ?? undefined,
+              httpOperation(request.raw, routeUrl(request)),
+              authorizer,
+            ),
+          () => next(),
+          (err) => fail(err, request, reply, next),
+        )
+      }
+    },
+  })
+  fastify.decorate('svid', decorator)
+}
+
+/**
+ * The svidkit Fastify plugin. It authenticates requests in `onRequest` (so refused bodies are never
+ * parsed) through core's `verifyCaller` — mTLS peer, XFCC from a trusted proxy, JWT-SVID or OIDC, as
+ * configured — applies the route's `config.svid` requirement and the global authorizer, and sets a
+ * typed, read-only `request.caller` (a getter). Errors go through core's status table (401/403 with
+ * RFC 6750 `WWW-Authenticate`, 400, 500, 503), and every decision is audited (to `fastify.log` by
+ * default). Options are validated when the plugin is registered; route requirements when the route is.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import svidkit from '@svidkit/fastify'
+ * const app = Fastify()
+ * await app.register(svidkit, { bundles: x509Source, self: x509Source, jwt: { audience: 'orders' } })
+ * app.get('/orders', { config: { svid: { scopes: ['orders:read'] } } }, (request) => ({
+ *   caller: request.caller?.spiffeId?.toString(),
+ * }))
+ * app.get('/healthz', { config: { svid: { public: true } } }, () => 'ok')
+ * ```
+ */
+export const svidkitFastify: FastifyPluginCallback<SvidkitFastifyOptions> = fp(plugin, {
+  fastify: '4.x || 5.x',
+  name: '@svidkit/fastify',
+})
