@@ -2,7 +2,16 @@
 // package ships `dist/esm` (`"type": "module"` from the package) and `dist/cjs` (with its own
 // `{"type":"commonjs"}`), both with `.d.ts` types. Usage: node scripts/build.mjs
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { transformSync } from 'esbuild'
 
@@ -20,9 +29,13 @@ function walk(dir) {
 }
 
 // 1. ESM + declarations, incrementally, through the project references.
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'tsconfig.json')], {
-  stdio: 'inherit',
-})
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(root, 'tsconfig.json')],
+  {
+    stdio: 'inherit',
+  },
+)
 
 // 2. CJS: transform each emitted ESM file, copy the declarations next to them.
 for (const pkg of packages) {

@@ -1,7 +1,7 @@
 // Writes the `exports` map of a package from its list of entry points, so the map cannot drift.
 // Usage: node scripts/exports.mjs            (rewrite every package)
 //        node scripts/exports.mjs --check    (fail when a package.json is out of date)
-import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const check = process.argv.includes('--check')
