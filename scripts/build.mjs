@@ -48,12 +48,21 @@ for (const pkg of packages) {
     const target = join(cjs, rel)
     mkdirSync(dirname(target), { recursive: true })
     if (file.endsWith('.js')) {
-      const { code, warnings } = transformSync(readFileSync(file, 'utf8'), {
+      const source = readFileSync(file, 'utf8')
+      const usesImportMeta = source.includes('import.meta.url')
+      const { code, warnings } = transformSync(source, {
         format: 'cjs',
         platform: 'node',
         target: 'node20',
         sourcefile: rel,
         logLevel: 'silent',
+        // `import.meta.url` has a CJS equivalent: the file URL of __filename.
+        ...(usesImportMeta
+          ? {
+              define: { 'import.meta.url': '__svidkit_import_meta_url' },
+              banner: 'const __svidkit_import_meta_url = require("node:url").pathToFileURL(__filename).href;',
+            }
+          : {}),
       })
       for (const w of warnings) console.warn(`${pkg}/${rel}: ${w.text}`)
       writeFileSync(target, code)

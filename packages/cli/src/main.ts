@@ -147,6 +147,7 @@ function buildProgram(io: CliIo, done: (result: CliResult | Runner) => void): Co
   fetch
     .command('bundles')
     .description('the X.509 and JWT bundles, per trust domain')
+    .option('--write <file>', 'save them as a SPIFFE bundle map')
     .addOption(socket())
     .addOption(timeout())
     .addOption(json())

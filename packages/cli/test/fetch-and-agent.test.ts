@@ -88,6 +88,17 @@ describe('svidkit fetch', () => {
     })
   })
 
+  test("bundles --write saves a bundle map that verifies the agent's JWT-SVIDs", async () => {
+    const file = join(dir, 'bundles.json')
+    const w = await runCli(['fetch', 'bundles', '--socket', agent.address, '--write', file, '--json'])
+    expect(w.json).toMatchObject({ ok: true, written: [file] })
+    const token = (
+      await runCli(['fetch', 'jwt', '--socket', agent.address, '--audience', 'orders', '--json'])
+    ).json!.token as string
+    const v = await runCli(['jwt', 'verify', token, '--bundle', file, '--audience', 'orders', '--json'])
+    expect(v.json).toMatchObject({ ok: true, spiffeId: 'spiffe://example.org/web' })
+  })
+
   test('errors: bad address is exit 1 with a code; unreachable socket times out; missing --audience is exit 2', async () => {
     expect((await runCli(['fetch', 'x509', '--socket', 'unix://relative', '--json'])).json).toMatchObject({
       ok: false,

@@ -15,6 +15,18 @@
  * @module
  */
 
+export type { AuditEvent, AuditSink } from './audit/index.js'
+export { createAuditor, loggerSink, memorySink } from './audit/index.js'
+// Bundles
+export type { JwtBundleSource, X509BundleSource } from './bundle/index.js'
+export {
+  BundleSet,
+  JwtBundle,
+  parseBundleDocument,
+  parseBundleMap,
+  SpiffeBundle,
+  X509Bundle,
+} from './bundle/index.js'
 // Callers and the pipeline
 export type {
   Caller,
@@ -33,56 +45,6 @@ export type {
   VerifiedCall,
 } from './caller/index.js'
 export { createCallerVerifier, createRequirement } from './caller/index.js'
-
-// SPIFFE IDs
-export type { Matcher, MatchResult } from './spiffe-id/index.js'
-export {
-  assertMatch,
-  matchAny,
-  matchId,
-  matchMemberOf,
-  matchOneOf,
-  matchPathPrefix,
-  matchPathTemplate,
-  SpiffeId,
-  TrustDomain,
-} from './spiffe-id/index.js'
-
-// Bundles
-export type { JwtBundleSource, X509BundleSource } from './bundle/index.js'
-export { BundleSet, JwtBundle, parseBundleDocument, parseBundleMap, SpiffeBundle, X509Bundle } from './bundle/index.js'
-
-// SVIDs
-export type { JwtSvid, JwtSvidSource } from './jwt-svid/index.js'
-export { createJwtSvidVerifier, parseJwtSvidInsecure, verifyJwtSvid } from './jwt-svid/index.js'
-export type { VerifiedX509Svid, X509Svid, X509SvidSource } from './x509-svid/index.js'
-export { parseX509Svid, verifyX509Svid } from './x509-svid/index.js'
-
-// Forwarded identity
-export type { XfccElement } from './xfcc/index.js'
-export { createXfccExtractor, formatXfcc, parseXfcc, selectXfccCaller } from './xfcc/index.js'
-export { createForwardedCertExtractor, decodeForwardedCert } from './forwarded-cert/index.js'
-
-// OIDC
-export { createOidcVerifier } from './oidc/index.js'
-
-// Policy and audit
-export type { AuthorizationInput, Authorizer, Decision, Policy, PolicyDocument } from './policy/index.js'
-export {
-  authorizeAny,
-  authorizeId,
-  authorizeMatcher,
-  authorizeMemberOf,
-  authorizeOneOf,
-  createPolicyAuthorizer,
-  definePolicy,
-  loadPolicy,
-  loadPolicyFile,
-  toAccessDeniedError,
-} from './policy/index.js'
-export type { AuditEvent, AuditSink } from './audit/index.js'
-export { createAuditor, loggerSink, memorySink } from './audit/index.js'
-
 // Errors
 export type { ErrorCode, HttpErrorResponse } from './errors/index.js'
 export {
@@ -107,3 +69,41 @@ export {
   X509SvidError,
   XfccError,
 } from './errors/index.js'
+export { createForwardedCertExtractor, decodeForwardedCert } from './forwarded-cert/index.js'
+// SVIDs
+export type { JwtSvid, JwtSvidSource } from './jwt-svid/index.js'
+export { createJwtSvidVerifier, parseJwtSvidInsecure, verifyJwtSvid } from './jwt-svid/index.js'
+// OIDC
+export { createOidcVerifier } from './oidc/index.js'
+// Policy and audit
+export type { AuthorizationInput, Authorizer, Decision, Policy, PolicyDocument } from './policy/index.js'
+export {
+  authorizeAny,
+  authorizeId,
+  authorizeMatcher,
+  authorizeMemberOf,
+  authorizeOneOf,
+  createPolicyAuthorizer,
+  definePolicy,
+  loadPolicy,
+  loadPolicyFile,
+  toAccessDeniedError,
+} from './policy/index.js'
+// SPIFFE IDs
+export type { Matcher, MatchResult } from './spiffe-id/index.js'
+export {
+  assertMatch,
+  matchAny,
+  matchId,
+  matchMemberOf,
+  matchOneOf,
+  matchPathPrefix,
+  matchPathTemplate,
+  SpiffeId,
+  TrustDomain,
+} from './spiffe-id/index.js'
+export type { VerifiedX509Svid, X509Svid, X509SvidSource } from './x509-svid/index.js'
+export { parseX509Svid, verifyX509Svid } from './x509-svid/index.js'
+// Forwarded identity
+export type { XfccElement } from './xfcc/index.js'
+export { createXfccExtractor, formatXfcc, parseXfcc, selectXfccCaller } from './xfcc/index.js'

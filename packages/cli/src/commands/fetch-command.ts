@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { BundleSet } from '@svidkit/core/bundle'
+import { BundleSet, marshalBundleMap, SpiffeBundle } from '@svidkit/core/bundle'
 import { fetchJwtBundles, fetchJwtSvid, fetchX509Bundles, fetchX509Context } from '@svidkit/core/workload-api'
 import { marshalX509Svid } from '@svidkit/core/x509-svid'
 import { accepted, type CliResult, rejected } from '../cli-result.js'
@@ -108,11 +108,23 @@ export async function fetchJwtCommand(
   }
 }
 
-/** `svidkit fetch bundles`: the X.509 and JWT bundles the Workload API serves, per trust domain. */
-export async function fetchBundlesCommand(o: FetchOptions): Promise<CliResult> {
+/**
+ * `svidkit fetch bundles [--write FILE]`: the X.509 and JWT bundles the Workload API serves, per trust
+ * domain; with `--write`, saves them as a SPIFFE bundle map (usable with `--bundle` everywhere).
+ */
+export async function fetchBundlesCommand(o: FetchOptions & { write?: string }): Promise<CliResult> {
   try {
     const opts = callOptions(o)
     const [x509, jwt] = await Promise.all([fetchX509Bundles(opts), fetchJwtBundles(opts)])
+    if (o.write !== undefined) {
+      const set = new BundleSet()
+      for (const td of new Set([...x509.trustDomains(), ...jwt.trustDomains()].map(String))) {
+        const x = x509.getSpiffeBundle(td)?.x509Bundle()
+        const j = jwt.getSpiffeBundle(td)?.jwtBundle()
+        set.add(SpiffeBundle.from({ ...(x ? { x509: x } : {}), ...(j ? { jwt: j } : {}) }))
+      }
+      writeFileSync(o.write, `${marshalBundleMap(set)}\n`)
+    }
     const byTd = new Map<
       string,
       { trustDomain: string; x509Authorities: number; jwtAuthorities: number; jwtKeyIds: string[] }
@@ -131,10 +143,13 @@ export async function fetchBundlesCommand(o: FetchOptions): Promise<CliResult> {
     }
     const trustDomains = [...byTd.values()].sort((a, b) => a.trustDomain.localeCompare(b.trustDomain))
     return accepted(
-      { trustDomains },
-      trustDomains
-        .map((t) => `${t.trustDomain}: ${t.x509Authorities} X.509 authorities, ${t.jwtAuthorities} JWT keys`)
-        .join('\n'),
+      { trustDomains, ...(o.write === undefined ? {} : { written: [o.write] }) },
+      [
+        ...trustDomains.map(
+          (t) => `${t.trustDomain}: ${t.x509Authorities} X.509 authorities, ${t.jwtAuthorities} JWT keys`,
+        ),
+        ...(o.write === undefined ? [] : [`wrote ${o.write} (bundle map)`]),
+      ].join('\n'),
     )
   } catch (err) {
     return rejected(err)

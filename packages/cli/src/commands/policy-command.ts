@@ -81,10 +81,7 @@ export function policyLintCommand(file: string): CliResult {
     const text = readInput(file, 'policy file').toString('utf8')
     const problems = lintPolicy(text, { filename: file })
     const errors = problems.filter((p) => p.severity === 'error')
-    const lines = problems.map(
-      (p) =>
-        `${file}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.severity}: ${p.message} [${p.code}]`,
-    )
+    const lines = problems.map((p) => `${p.severity}: ${p.message} [${p.code}]`)
     if (errors.length > 0) {
       const first = errors[0]!
       return {
