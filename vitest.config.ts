@@ -14,7 +14,23 @@ export default defineConfig({
       { extends: true, test: { name: 'cli', include: ['packages/cli/test/**/*.test.ts'] } },
       {
         extends: true,
-        test: { name: 'adapters', include: ['packages/fastify/test/**/*.test.ts', 'packages/express/test/**/*.test.ts'] },
+        test: {
+          name: 'adapters',
+          include: ['packages/fastify/test/**/*.test.ts', 'packages/express/test/**/*.test.ts'],
+        },
+      },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+      {
+        // Real nginx and HAProxy on 127.0.0.1 (installed by the tests' setup when missing). Files run one
+        // at a time (ports, processes, apt); the hook timeout covers a first-run apt-get install.
+        extends: true,
+        test: {
+          name: 'proxies',
+          include: ['test/proxies/**/*.test.ts'],
+          fileParallelism: false,
+          hookTimeout: 15 * 60_000,
+          testTimeout: 30_000,
+        },
       },
       {
         // SPIRE v1.15.3 and go-spiffe v2.9.0 (test/interop/README.md); run by `node test/interop/run.mjs`.

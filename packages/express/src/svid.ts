@@ -1,11 +1,11 @@
 import {
   attempt,
   type CallerVerifier,
-  type CallerVerifierOptions,
-  createCallerVerifier,
-  createRequirement,
+  type CallerVerifierInput,
+  callerVerifierFrom,
   httpOperation,
   type RouteRequirement,
+  validateRequirement,
 } from '@svidkit/core/caller'
 import { type HttpErrorBody, isSvidkitError, OptionsError, toHttpResponse } from '@svidkit/core/errors'
 import type { Authorizer } from '@svidkit/core/policy'
@@ -13,7 +13,14 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 
 const kState = Symbol.for('@svidkit/express.state')
 
-/** The Express-specific options of {@link svid} (everything else is core's `CallerVerifierOptions`). */
+/**
+ * The Express-specific options of {@link svid} (everything else is core's `CallerVerifierOptions`).
+ *
+ * @example
+ * ```ts
+ * const adapter: SvidExpressAdapterOptions = { optional: true, realm: 'orders', errors: 'next' }
+ * ```
+ */
 export interface SvidExpressAdapterOptions {
   /** Optional authentication: a request without any credentials gets `req.caller === undefined` instead of a 401. Invalid credentials are still refused. */
   optional?: boolean
@@ -39,10 +46,17 @@ export interface SvidExpressAdapterOptions {
  * const options: SvidExpressOptions = { bundles, jwt: { audience: 'orders' }, realm: 'orders' }
  * ```
  */
-export type SvidExpressOptions = (CallerVerifierOptions | { verifier: CallerVerifier }) &
-  SvidExpressAdapterOptions
+export type SvidExpressOptions = CallerVerifierInput & SvidExpressAdapterOptions
 
-/** The middleware returned by {@link svid}, with its verifier (to share with another `svid()`). */
+/**
+ * The middleware returned by {@link svid}, with its verifier (to share with another `svid()`).
+ *
+ * @example
+ * ```ts
+ * const auth: SvidMiddleware = svid({ bundles, jwt: { audience: 'orders' } })
+ * const maybe = svid({ verifier: auth.verifier, optional: true })
+ * ```
+ */
 export interface SvidMiddleware extends RequestHandler {
   readonly verifier: CallerVerifier
 }
@@ -90,20 +104,6 @@ function responder(options: SvidExpressAdapterOptions): Responder {
   }
 }
 
-/** The verifier: the one given, or core's, built from the options left once the adapter's are taken out. */
-function verifierFrom(options: SvidExpressOptions): CallerVerifier {
-  const { optional: _o, requirement: _q, realm: _r, errors: _e, errorBody: _b, ...rest } = options
-  if ('verifier' in rest) {
-    const { verifier, ...others } = rest
-    if (typeof verifier !== 'object' || verifier === null || typeof verifier.verifyCaller !== 'function') {
-      bad('"verifier" must be a CallerVerifier (from createCallerVerifier or another svid())')
-    }
-    if (Object.keys(others).length > 0) bad('pass either "verifier" or the options to build one, not both')
-    return verifier
-  }
-  return createCallerVerifier(rest as CallerVerifierOptions)
-}
-
 function routeOf(req: Request): { route?: string } {
   const path = (req.route as { path?: unknown } | undefined)?.path
   return typeof path === 'string' ? { route: path } : {}
@@ -128,12 +128,14 @@ function routeOf(req: Request): { route?: string } {
  */
 export function svid(options: SvidExpressOptions): SvidMiddleware {
   if (typeof options !== 'object' || options === null) bad('options must be an object')
-  if (options.optional !== undefined && typeof options.optional !== 'boolean') bad('optional must be a boolean')
+  if (options.optional !== undefined && typeof options.optional !== 'boolean')
+    bad('optional must be a boolean')
   if (options.errors !== undefined && options.errors !== 'respond' && options.errors !== 'next') {
     bad('errors must be "respond" or "next"')
   }
   checkErrorOptions(options)
-  const verifier = verifierFrom(options)
+  const { optional: _o, requirement: _q, realm: _r, errors: _e, errorBody: _b, ...verifierInput } = options
+  const verifier = callerVerifierFrom(verifierInput, {}, '@svidkit/express')
   const verify = {
     requirement: options.requirement === undefined ? undefined : verifier.requirement(options.requirement),
     optional: options.optional === true,
@@ -156,7 +158,8 @@ export function svid(options: SvidExpressOptions): SvidMiddleware {
 /**
  * A per-route check of the caller that `svid()` already verified: allowed callers, trust domains,
  * channels, scopes, boundaries, claim conditions (core's `RouteRequirement`). Validated now; compiled
- * once per verifier (identity templates come from it). Without a caller (optional authentication and
+ * once per verifier, on first use, with its identity templates (a boundary key the templates do not
+ * capture is then a 500 `ERR_OPTIONS_INVALID`). Without a caller (optional authentication and
  * no credentials) it refuses with 401 `ERR_CREDENTIALS_MISSING`. Answers like the `svid()` before it.
  *
  * @example
@@ -166,26 +169,30 @@ export function svid(options: SvidExpressOptions): SvidMiddleware {
  * ```
  */
 export function requireCaller(requirement: RouteRequirement): RequestHandler {
-  createRequirement(requirement) // validates now
+  // Validated now; boundary keys are checked against the verifier's identity templates when
+  // the requirement is compiled for it, on the first request.
+  validateRequirement(requirement)
   const compiled = new WeakMap<CallerVerifier, Authorizer>()
   return (req: Request, res: Response, next: NextFunction): void => {
     const state = (req as WithState)[kState]
     if (!state) {
-      return next(
+      next(
         new OptionsError(
           'ERR_OPTIONS_INVALID',
           '@svidkit/express: requireCaller() needs the svid() middleware before it',
         ),
       )
+      return
     }
-    let authorizer = compiled.get(state.verifier)
-    if (!authorizer) {
-      authorizer = state.verifier.requirement(requirement)
-      compiled.set(state.verifier, authorizer)
-    }
-    const check = authorizer
     attempt(
-      () => state.verifier.authorizeCaller(req.caller, httpOperation(req, routeOf(req)), check),
+      () => {
+        let authorizer = compiled.get(state.verifier)
+        if (!authorizer) {
+          authorizer = state.verifier.requirement(requirement)
+          compiled.set(state.verifier, authorizer)
+        }
+        return state.verifier.authorizeCaller(req.caller, httpOperation(req, routeOf(req)), authorizer)
+      },
       () => next(),
       (err) => state.respond(err, req, res, next),
     )
@@ -226,7 +233,7 @@ export function svidErrorHandler(
   if (typeof options !== 'object' || options === null) bad('options must be an object')
   checkErrorOptions(options)
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
-    if (!isSvidkitError(err) || res.headersSent) return next(err)
-    send(err, req, res, options)
+    if (isSvidkitError(err) && !res.headersSent) send(err, req, res, options)
+    else next(err)
   }
 }

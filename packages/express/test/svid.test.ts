@@ -45,13 +45,21 @@ async function serve(app: Express) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return async (path: string, headers: Record<string, string> = {}, method = 'GET') => {
-    const r = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, signal: AbortSignal.timeout(5000) })
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method,
+      headers,
+      signal: AbortSignal.timeout(5000),
+    })
     const text = await r.text()
     let body: unknown = text
     try {
       body = JSON.parse(text)
     } catch {}
-    return { status: r.status, challenge: r.headers.get('www-authenticate'), body: body as Record<string, unknown> }
+    return {
+      status: r.status,
+      challenge: r.headers.get('www-authenticate'),
+      body: body as Record<string, unknown>,
+    }
   }
 }
 
@@ -70,7 +78,9 @@ describe.each(versions)('@svidkit/express on Express %s', (major, createExpress)
   test('the version under test', async () => {
     const { readFile } = await import('node:fs/promises')
     const { createRequire } = await import('node:module')
-    const pkg = createRequire(import.meta.url).resolve(major === '5' ? 'express/package.json' : 'express4/package.json')
+    const pkg = createRequire(import.meta.url).resolve(
+      major === '5' ? 'express/package.json' : 'express4/package.json',
+    )
     expect(JSON.parse(await readFile(pkg, 'utf8')).version.split('.')[0]).toBe(major)
   })
 
@@ -102,7 +112,9 @@ describe.each(versions)('@svidkit/express on Express %s', (major, createExpress)
     const wrongAud = await ca.mintJwtSvid({ subject: '/web', audience: 'billing' })
     const bad = await get('/orders', { authorization: `Bearer ${wrongAud}` })
     expect(bad).toMatchObject({ status: 401, body: { code: 'ERR_JWT_SVID_AUDIENCE_MISMATCH' } })
-    expect(bad.challenge).toMatch(/^Bearer realm="svidkit", error="invalid_token", error_description="jwtsvid: /)
+    expect(bad.challenge).toMatch(
+      /^Bearer realm="svidkit", error="invalid_token", error_description="jwtsvid: /,
+    )
     const malformed = await get('/orders', { authorization: 'Bearer a b' })
     expect(malformed).toMatchObject({ status: 400, body: { code: 'ERR_CREDENTIALS_MALFORMED' } })
     expect(reached).toBe(1)
@@ -117,7 +129,9 @@ describe.each(versions)('@svidkit/express on Express %s', (major, createExpress)
     app.get('/strict', auth, who)
     const get = await serve(app)
     expect((await get('/maybe')).body).toEqual({ caller: null, channel: null })
-    expect((await get('/maybe', await bearer('/web'))).body).toMatchObject({ caller: 'spiffe://example.org/web' })
+    expect((await get('/maybe', await bearer('/web'))).body).toMatchObject({
+      caller: 'spiffe://example.org/web',
+    })
     expect((await get('/maybe', { authorization: 'Bearer x.y.z' })).status).toBe(401)
     // requireCaller without a caller: 401, not 403.
     expect((await get('/maybe-admin')).body).toMatchObject({ code: 'ERR_CREDENTIALS_MISSING' })
@@ -129,7 +143,10 @@ describe.each(versions)('@svidkit/express on Express %s', (major, createExpress)
   test('requireCaller / requireScopes per route; boundary rules with self', async () => {
     const app = createExpress()
     app.use(
-      base({ self: 'spiffe://example.org/tenant/acme/orders', identityTemplates: ['/tenant/{tenant}/{service}'] }),
+      base({
+        self: 'spiffe://example.org/tenant/acme/orders',
+        identityTemplates: ['/tenant/{tenant}/{service}'],
+      }),
     )
     app.get('/admin', requireCaller({ callers: ['spiffe://example.org/tenant/acme/admin'] }), who)
     app.get('/write', requireScopes('orders:write'), who)
@@ -140,9 +157,14 @@ describe.each(versions)('@svidkit/express on Express %s', (major, createExpress)
     expect(admin).toMatchObject({ status: 403, body: { code: 'ERR_ACCESS_DENIED', error: 'forbidden' } })
     expect(admin.challenge).toBeNull()
     const scoped = await get('/write', web)
-    expect(scoped).toMatchObject({ status: 403, body: { code: 'ERR_SCOPE_MISSING', error: 'insufficient_scope' } })
+    expect(scoped).toMatchObject({
+      status: 403,
+      body: { code: 'ERR_SCOPE_MISSING', error: 'insufficient_scope' },
+    })
     expect(scoped.challenge).toMatch(/error="insufficient_scope".*scope="orders:write"/)
-    expect((await get('/write', await bearer('/tenant/acme/web', { scp: ['orders:write'] }))).status).toBe(200)
+    expect((await get('/write', await bearer('/tenant/acme/web', { scp: ['orders:write'] }))).status).toBe(
+      200,
+    )
     expect((await get('/tenant', web)).status).toBe(200)
     const other = await get('/tenant', await bearer('/tenant/globex/web'))
     expect(other).toMatchObject({ status: 403, body: { code: 'ERR_ACCESS_DENIED' } })
@@ -196,7 +218,11 @@ describe.each(versions)('@svidkit/express on Express %s', (major, createExpress)
     app.get('/orders', who)
     const get = await serve(app)
     const r = await get('/orders')
-    expect(r).toEqual({ status: 401, challenge: 'Bearer realm="orders"', body: { problem: 'ERR_CREDENTIALS_MISSING', path: '/orders' } })
+    expect(r).toEqual({
+      status: 401,
+      challenge: 'Bearer realm="orders"',
+      body: { problem: 'ERR_CREDENTIALS_MISSING', path: '/orders' },
+    })
   })
 
   test('requireCaller without svid() before it is a 500 options error', async () => {
@@ -207,9 +233,23 @@ describe.each(versions)('@svidkit/express on Express %s', (major, createExpress)
     expect(await get('/x')).toMatchObject({ status: 500, body: { code: 'ERR_OPTIONS_INVALID' } })
   })
 
+  test('a boundary key the verifier templates do not capture: 500 on first use', async () => {
+    const app = createExpress()
+    app.use(base({ identityTemplates: ['/tenant/{tenant}/{service}'] }))
+    app.get('/region', requireCaller({ boundary: { region: { sameAs: 'self' } } }), who)
+    const get = await serve(app)
+    expect(await get('/region', await bearer('/tenant/acme/web'))).toMatchObject({
+      status: 500,
+      body: { code: 'ERR_OPTIONS_INVALID' },
+    })
+  })
+
   test('audit: one event per decision through the configured logger', async () => {
     const events: Record<string, unknown>[] = []
-    const logger = { info: (o: object) => events.push(o as Record<string, unknown>), warn: (o: object) => events.push(o as Record<string, unknown>) }
+    const logger = {
+      info: (o: object) => events.push(o as Record<string, unknown>),
+      warn: (o: object) => events.push(o as Record<string, unknown>),
+    }
     const app = createExpress()
     app.use(base({ audit: { logger, telemetry: false } }))
     app.get('/admin', requireCaller({ id: 'admins', callers: ['spiffe://example.org/admin'] }), who)
@@ -232,7 +272,11 @@ describe('options are validated when the middleware is created', () => {
     ['bad realm', () => svid({ bundles, realm: 1 } as never), /realm/],
     ['bad errorBody', () => svid({ bundles, errorBody: {} } as never), /errorBody/],
     ['no bundles', () => svid({} as never), /bundles/],
-    ['verifier and options', () => svid({ verifier: createCallerVerifier({ bundles, audit: false }), bundles } as never), /either/],
+    [
+      'verifier and options',
+      () => svid({ verifier: createCallerVerifier({ bundles, audit: false }), bundles } as never),
+      /either/,
+    ],
     ['bad verifier', () => svid({ verifier: {} } as never), /verifier/],
     ['bad requirement', () => svid({ bundles, requirement: { callerz: [] } } as never), /callerz/],
     ['bad requireCaller', () => requireCaller({ scopes: 'a' } as never), /scopes/],
@@ -240,6 +284,8 @@ describe('options are validated when the middleware is created', () => {
     ['requireScopes with spaces', () => requireScopes('a b'), /requireScopes/],
     ['bad svidErrorHandler', () => svidErrorHandler({ realm: 1 } as never), /realm/],
   ])('%s', (_name, create, message) => {
-    expect(create).toThrow(expect.objectContaining({ code: 'ERR_OPTIONS_INVALID', message: expect.stringMatching(message) }))
+    expect(create).toThrow(
+      expect.objectContaining({ code: 'ERR_OPTIONS_INVALID', message: expect.stringMatching(message) }),
+    )
   })
 })

@@ -1,8 +1,19 @@
-import type { CallerVerifier, CallerVerifierOptions, RouteRequirement } from '@svidkit/core/caller'
+import type { CallerVerifierInput, RouteRequirement } from '@svidkit/core/caller'
 import type { HttpErrorBody } from '@svidkit/core/errors'
 import type { FastifyRequest } from 'fastify'
 
-/** The Fastify-specific options of the plugin (everything else is core's `CallerVerifierOptions`). */
+/**
+ * The Fastify-specific options of the plugin (everything else is core's `CallerVerifierOptions`).
+ *
+ * @example
+ * ```ts
+ * const adapter: SvidkitFastifyAdapterOptions = {
+ *   realm: 'orders',
+ *   defaultMode: 'required',
+ *   errorBody: (body) => ({ type: 'about:blank', title: body.error, detail: body.message, code: body.code }),
+ * }
+ * ```
+ */
 export interface SvidkitFastifyAdapterOptions {
   /**
    * The request decorator holding the caller. Default `caller`, which this package types through
@@ -39,8 +50,7 @@ export interface SvidkitFastifyAdapterOptions {
  * }
  * ```
  */
-export type SvidkitFastifyOptions = (CallerVerifierOptions | { verifier: CallerVerifier }) &
-  SvidkitFastifyAdapterOptions
+export type SvidkitFastifyOptions = CallerVerifierInput & SvidkitFastifyAdapterOptions
 
 /**
  * What a route asks of its caller, in its `config.svid`: a {@link RouteRequirement} (allowed callers,

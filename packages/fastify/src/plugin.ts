@@ -1,9 +1,7 @@
 import {
   attempt,
   type Caller,
-  type CallerVerifier,
-  type CallerVerifierOptions,
-  createCallerVerifier,
+  callerVerifierFrom,
   httpOperation,
   type RouteRequirement,
   type VerifyCallerOptions,
@@ -39,22 +37,6 @@ function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/fastify: ${reason}`)
 }
 
-/** The verifier: the one given, or core's, built from the options left once the adapter's are taken out. */
-function verifierFrom(options: SvidkitFastifyOptions, log: FastifyRequest['log']): CallerVerifier {
-  const { decoratorName: _n, realm: _r, defaultMode: _m, errorBody: _e, ...rest } = options
-  if ('verifier' in rest) {
-    const { verifier, ...others } = rest
-    if (typeof verifier !== 'object' || verifier === null || typeof verifier.verifyCaller !== 'function') {
-      bad('"verifier" must be a CallerVerifier (from createCallerVerifier)')
-    }
-    if (Object.keys(others).length > 0) bad('pass either "verifier" or the options to build one, not both')
-    return verifier
-  }
-  const verifierOptions = rest as CallerVerifierOptions
-  // Audit events go to fastify.log unless the options say otherwise (`audit: false` turns them off).
-  return createCallerVerifier({ ...verifierOptions, audit: verifierOptions.audit ?? { logger: log } })
-}
-
 function routeUrl(request: FastifyRequest): { route?: string } {
   const url = request.routeOptions.url
   return typeof url === 'string' ? { route: url } : {}
@@ -84,11 +66,18 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
   if (!MODES.includes(defaultMode)) bad('defaultMode must be "required", "optional" or "none"')
   const errorBody = options.errorBody
   if (errorBody !== undefined && typeof errorBody !== 'function') bad('errorBody must be a function')
-  const verifier = verifierFrom(options, fastify.log)
+  const { decoratorName: _n, realm: _r, defaultMode: _m, errorBody: _e, ...verifierInput } = options
+  // Audit events go to fastify.log unless the options say otherwise (`audit: false` turns them off).
+  const verifier = callerVerifierFrom(verifierInput, { audit: { logger: fastify.log } }, '@svidkit/fastify')
   const httpOptions = realm === undefined ? {} : { realm }
 
   // Every refusal goes through core's one status table; only the body can be customised.
-  const fail = (err: unknown, request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction) => {
+  const fail = (
+    err: unknown,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    next: HookHandlerDoneFunction,
+  ) => {
     try {
       const { status, headers, body } = toHttpResponse(err, httpOptions)
       reply
@@ -154,7 +143,8 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
     }
     if (route.mode === 'none') return next()
     attempt(
-      () => verifier.verifyCaller(verifier.credentialsFromRequest(request.raw, routeUrl(request)), route.verify),
+      () =>
+        verifier.verifyCaller(verifier.credentialsFromRequest(request.raw, routeUrl(request)), route.verify),
       (result) => {
         ;(request as RequestWithCaller)[kCaller] = result.caller ?? null
         next()

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import type { BundleSet } from '@svidkit/core/bundle'
 import { createCallerVerifier } from '@svidkit/core/caller'
-import { definePolicy, createPolicyAuthorizer } from '@svidkit/core/policy'
+import { createPolicyAuthorizer, definePolicy } from '@svidkit/core/policy'
 import svidkit, { type SvidkitFastifyOptions } from '@svidkit/fastify'
 import { TestCA } from '@svidkit/testing'
 import Fastify from 'fastify'
@@ -39,13 +39,19 @@ describe.each(versions)('@svidkit/fastify on Fastify %s (inject)', (major, creat
     })
     f.get('/orders', (request) => ({ caller: request.caller?.spiffeId?.toString() ?? null }))
     f.post('/orders', (request) => ({ caller: request.caller?.spiffeId?.toString() }))
-    f.get('/public', { config: { svid: { public: true } } }, (request) => ({ caller: request.caller ?? null }))
+    f.get('/public', { config: { svid: { public: true } } }, (request) => ({
+      caller: request.caller ?? null,
+    }))
     f.get('/maybe', { config: { svid: { optional: true } } }, (request) => ({
       caller: request.caller?.spiffeId?.toString() ?? null,
     }))
-    f.get('/maybe-admin', { config: { svid: { optional: true, callers: ['spiffe://example.org/admin'] } } }, (r) => ({
-      caller: r.caller?.spiffeId?.toString() ?? null,
-    }))
+    f.get(
+      '/maybe-admin',
+      { config: { svid: { optional: true, callers: ['spiffe://example.org/admin'] } } },
+      (r) => ({
+        caller: r.caller?.spiffeId?.toString() ?? null,
+      }),
+    )
     f.get('/admin', { config: { svid: { callers: ['spiffe://example.org/admin'] } } }, () => 'ok')
     f.get('/scoped', { preHandler: f.svid.require({ scopes: ['orders:write'] }) }, () => 'ok')
     f.get('/scoped-early', { onRequest: f.svid.require({ scopes: ['orders:write'] }) }, () => 'ok')
@@ -83,7 +89,9 @@ describe.each(versions)('@svidkit/fastify on Fastify %s (inject)', (major, creat
     const r = await f.inject({ url: '/orders', headers: { authorization: `Bearer ${wrongAud}` } })
     expect(r.statusCode).toBe(401)
     expect(r.json()).toMatchObject({ code: 'ERR_JWT_SVID_AUDIENCE_MISMATCH', error: 'invalid_token' })
-    expect(r.headers['www-authenticate']).toMatch(/^Bearer realm="orders", error="invalid_token", error_description="/)
+    expect(r.headers['www-authenticate']).toMatch(
+      /^Bearer realm="orders", error="invalid_token", error_description="/,
+    )
     const m = await f.inject({ url: '/orders', headers: { authorization: 'Bearer a b' } })
     expect(m.statusCode).toBe(400)
     expect(m.json()).toMatchObject({ code: 'ERR_CREDENTIALS_MALFORMED' })

@@ -22,7 +22,12 @@ export interface Auditor {
   record(input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent
   /** Records a request refused before a caller was established (see `createAuthenticationFailureEvent`). */
   recordFailure(
-    failure: { operation: AuthorizationInput['operation']; self: AuthorizationInput['self']; code: string; reason: string },
+    failure: {
+      operation: AuthorizationInput['operation']
+      self: AuthorizationInput['self']
+      code: string
+      reason: string
+    },
     latencyMs: number,
   ): AuditEvent
 }
@@ -63,7 +68,12 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     record: (input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent =>
       emit(createAuditEvent(input, decision, { latencyMs })),
     recordFailure: (
-      failure: { operation: AuthorizationInput['operation']; self: AuthorizationInput['self']; code: string; reason: string },
+      failure: {
+        operation: AuthorizationInput['operation']
+        self: AuthorizationInput['self']
+        code: string
+        reason: string
+      },
       latencyMs: number,
     ): AuditEvent => emit(createAuthenticationFailureEvent(failure, { latencyMs })),
   })

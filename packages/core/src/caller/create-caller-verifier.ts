@@ -540,8 +540,7 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
         const build = (user: OidcToken | undefined): VerifiedCall | MaybePromise<VerifiedCall> => {
           let caller: Caller
           if (primary) {
-            const tokenSvid =
-              primary.jwt ?? (jwtSvid && jwtSvid.id.equals(primary.spiffeId) ? jwtSvid : undefined)
+            const tokenSvid = primary.jwt ?? (jwtSvid?.id.equals(primary.spiffeId) ? jwtSvid : undefined)
             const claims = tokenSvid?.claims
             caller = Object.freeze({
               channel: primary.channel,

@@ -7,10 +7,10 @@ import type {
   BoundaryCondition,
   ClaimCondition,
   Decision,
-  SyncAuthorizer,
   PolicyRule,
   ScopeRequirement,
   SourceMatch,
+  SyncAuthorizer,
 } from '../policy/types.js'
 import type { CallerChannel } from './caller.js'
 

@@ -10,6 +10,8 @@
  * @module
  */
 export type { Caller, CallerChannel, CallerUser, OidcCaller, OidcPrincipal, SpiffeCaller } from './caller.js'
+export type { CallerVerifierDefaults, CallerVerifierInput } from './caller-verifier-from.js'
+export { callerVerifierFrom } from './caller-verifier-from.js'
 export type {
   CallerCredentials,
   CallerVerifier,
@@ -27,3 +29,4 @@ export { readBearerToken } from './read-bearer-token.js'
 export { readScopes } from './read-scopes.js'
 export type { MaybePromise } from './settle.js'
 export { attempt, settle } from './settle.js'
+export { validateRequirement } from './validate-requirement.js'

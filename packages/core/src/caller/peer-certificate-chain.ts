@@ -16,7 +16,7 @@ export function peerCertificateChain(socket: TlsSocketLike): X509Certificate[] {
     | undefined
   const chain: X509Certificate[] = []
   const seen = new Set<unknown>()
-  while (cert && cert.raw && !seen.has(cert) && chain.length < 10) {
+  while (cert?.raw && !seen.has(cert) && chain.length < 10) {
     seen.add(cert)
     chain.push(new X509Certificate(cert.raw))
     cert = cert.issuerCertificate as typeof cert

@@ -27,8 +27,6 @@
  * @module
  */
 export type { TrustedPeerOptions } from '../internal/trusted-peer.js'
-export type { DecodeForwardedCertOptions } from './decode-forwarded-cert.js'
-export { DEFAULT_FORWARDED_CERT_MAX_LENGTH, decodeForwardedCert } from './decode-forwarded-cert.js'
 export type {
   ForwardedCertCaller,
   ForwardedCertExtractInput,
@@ -37,5 +35,7 @@ export type {
   ForwardedCertResult,
 } from './create-forwarded-cert-extractor.js'
 export { createForwardedCertExtractor } from './create-forwarded-cert-extractor.js'
+export type { DecodeForwardedCertOptions } from './decode-forwarded-cert.js'
+export { DEFAULT_FORWARDED_CERT_MAX_LENGTH, decodeForwardedCert } from './decode-forwarded-cert.js'
 export type { ForwardedCertFormat, ForwardedCertPreset } from './forwarded-cert-presets.js'
 export { forwardedCertPresets } from './forwarded-cert-presets.js'

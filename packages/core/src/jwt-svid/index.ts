@@ -4,7 +4,7 @@
  * inspection.
  *
  * - {@link verifyJwtSvid}: one uncached verification; synchronous, `node:crypto.verify` with the
- *   bundle's pre-imported key (within ~1.15× of a raw signature check).
+ *   bundle's pre-imported key; about 2 µs of parsing and checks on top of the signature check.
  * - {@link createJwtSvidVerifier}: options validated once and a bounded verified-token cache (on by
  *   default) that re-checks time and the bundle on every hit.
  * - {@link parseJwtSvidInsecure}: the same checks without the signature; never for authentication.

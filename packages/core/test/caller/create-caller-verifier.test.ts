@@ -49,7 +49,13 @@ describe('channels', () => {
     const v = createCallerVerifier({ bundles, identityTemplates: ['/ns/{namespace}/sa/{serviceAccount}'] })
     const socket = socketOf(web.certificates)
     let reads = 0
-    const counting = { ...socket, getPeerCertificate: () => (reads++, socket.getPeerCertificate()) }
+    const counting = {
+      ...socket,
+      getPeerCertificate: () => {
+        reads++
+        return socket.getPeerCertificate()
+      },
+    }
     const r1 = await v.verifyCaller({ operation: op, socket: counting })
     const r2 = await v.verifyCaller({ operation: op, socket: counting })
     expect(r1.caller?.channel).toBe('mtls')

@@ -10,10 +10,14 @@ describe('createRequirement', () => {
   test('allows what it requires and reports its own id on a refusal', () => {
     const r = createRequirement({ id: 'admins', callers: ['spiffe://example.org/admin'] })
     const self = SpiffeId.parse('spiffe://example.org/api')
-    expect(r.authorize({ caller: callerFromId('spiffe://example.org/admin'), self, operation: op })).toMatchObject({
+    expect(
+      r.authorize({ caller: callerFromId('spiffe://example.org/admin'), self, operation: op }),
+    ).toMatchObject({
       decision: 'allow',
     })
-    expect(r.authorize({ caller: callerFromId('spiffe://example.org/web'), self, operation: op })).toMatchObject({
+    expect(
+      r.authorize({ caller: callerFromId('spiffe://example.org/web'), self, operation: op }),
+    ).toMatchObject({
       decision: 'deny',
       rule: 'admins',
     })
@@ -36,11 +40,16 @@ describe('createRequirement', () => {
         thrown = err
       }
       expect(thrown, JSON.stringify(spec)).toBeInstanceOf(OptionsError)
-      expect(thrown).toMatchObject({ code: 'ERR_OPTIONS_INVALID', message: expect.stringMatching(/^options: createRequirement: /) })
+      expect(thrown).toMatchObject({
+        code: 'ERR_OPTIONS_INVALID',
+        message: expect.stringMatching(/^options: createRequirement: /),
+      })
     }
   })
 
   test('policy paths are reported in the requirement own terms', () => {
-    expect(() => createRequirement({ callers: 'x' as unknown as string[] })).toThrow(/createRequirement: callers/)
+    expect(() => createRequirement({ callers: 'x' as unknown as string[] })).toThrow(
+      /createRequirement: callers/,
+    )
   })
 })

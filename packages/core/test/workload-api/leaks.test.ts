@@ -105,8 +105,8 @@ test('a source whose create() times out leaves nothing running', async () => {
       backoff: { initialMs: 20 },
     }),
   ).rejects.toMatchObject({ code: 'ERR_SOURCE_TIMEOUT' })
-  await settle()
-  expect(resources()).toEqual(before)
+  // Bounded wait: on a loaded machine grpc-js needs a moment to release the failed connection.
+  expect(await resourcesWithin(before)).toEqual(before)
 })
 
 test('a child process that starts an agent, creates and closes every source, exits on its own', async () => {

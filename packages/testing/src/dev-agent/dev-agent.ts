@@ -21,6 +21,7 @@ import {
   type ValidateJwtSvidRequestMessage,
   type ValidateJwtSvidResponseMessage,
   WORKLOAD_API_SECURITY_HEADER,
+  WORKLOAD_API_SERVICE_NAME,
   workloadApiServiceDefinition,
   type X509BundlesResponseMessage,
   type X509SvidResponseMessage,
@@ -85,8 +86,9 @@ const NO_IDENTITY: GrpcError = { code: status.PERMISSION_DENIED, details: 'no id
  * - **Federation**: federated trust domains' bundles go in `federated_bundles` and in both bundle
  *   maps; add and remove them at runtime. Optionally an https_spiffe bundle endpoint serves this trust
  *   domain's SPIFFE bundle.
- * - **Errors as SPIRE**: a missing `workload.spiffe.io` header → `InvalidArgument`; no identity →
- *   `PermissionDenied` (an identity removed mid-stream ends the stream with it).
+ * - **Errors as SPIRE**: a missing `workload.spiffe.io` header → `InvalidArgument` (on every RPC,
+ *   the WIT-SVID profile's included); no identity → `PermissionDenied` (an identity removed mid-stream
+ *   ends the stream with it); the WIT-SVID profile's RPCs → `Unimplemented`.
  * - **Test controls**: {@link setIdentities}, {@link revoke}, {@link deny}, {@link rotateNow},
  *   {@link rotateJwtKey}, {@link addFederatedBundle} / {@link removeFederatedBundle}, {@link stop} /
  *   {@link start} (kill and restart on the same sockets), {@link close}.
@@ -570,6 +572,29 @@ export class DevAgent {
           )
         },
       })
+      // The WIT-SVID profile (Incubating) is not served, but its RPCs answer as SPIRE's do: the
+      // security header is checked first (InvalidArgument, as for every request, Workload Endpoint §3),
+      // then Unimplemented, which tells clients not to retry (Workload API §7). grpc-js would otherwise
+      // answer Unimplemented before looking at the header.
+      for (const [rpc, what] of [
+        ['FetchWITSVID', 'WIT-SVIDs'],
+        ['FetchWITBundles', 'WIT bundles'],
+      ] as const) {
+        server.register<Buffer, Buffer>(
+          `/${WORKLOAD_API_SERVICE_NAME}/${rpc}`,
+          (call: ServerWritableStream<Buffer, Buffer>) => {
+            call.emit(
+              'error',
+              this.#hasHeader(call.metadata)
+                ? { code: status.UNIMPLEMENTED, details: `fetching ${what} is not implemented` }
+                : header(),
+            )
+          },
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          'serverStream',
+        )
+      }
       let target: string
       if (s.socketPath !== undefined) {
         removeStaleSocket(s.socketPath)
@@ -789,6 +814,8 @@ export class DevAgent {
         Object.entries(claims).filter(([k]) => k === 'sub' || k === 'exp' || k === 'aud'),
       )
     }
+    // As SPIRE: `aud` is always returned as a list, even when the token has a single string.
+    if (typeof claims.aud === 'string') claims = { ...claims, aud: [claims.aud] }
     return { spiffeId: verified.id.toString(), claims }
   }
 }

@@ -136,6 +136,10 @@ describe('DevAgent: protocol and controls', () => {
       md.set('workload.spiffe.io', 'true')
       expect(await call('/SpiffeWorkloadAPI/FetchJWTBundles', md)).toBe(0)
       expect(await call('/SpiffeWorkloadAPI/FetchWITSVID', md)).toBe(status.UNIMPLEMENTED)
+      expect(await call('/SpiffeWorkloadAPI/FetchWITBundles', md)).toBe(status.UNIMPLEMENTED)
+      // As SPIRE: the security header is checked first, on the WIT-SVID profile's RPCs too.
+      expect(await call('/SpiffeWorkloadAPI/FetchWITSVID', new Metadata())).toBe(status.INVALID_ARGUMENT)
+      expect(await call('/SpiffeWorkloadAPI/FetchWITBundles', new Metadata())).toBe(status.INVALID_ARGUMENT)
       expect(await call('/workload.SpiffeWorkloadAPI/FetchX509SVID', md)).toBe(status.UNIMPLEMENTED) // no package
     } finally {
       raw.close()
