@@ -140,7 +140,12 @@ describe('svidkit agent (the built binary)', () => {
         child.on('exit', (code) => reject(new Error(`agent exited ${code}`)))
         setTimeout(() => reject(new Error('agent did not start')), 15_000)
       })
-      expect(JSON.parse(line)).toEqual({ ok: true, address: `unix://${socket}`, trustDomain: 'demo.test' })
+      expect(JSON.parse(line)).toEqual({
+        ok: true,
+        address: `unix://${socket}`,
+        trustDomain: 'demo.test',
+        sockets: [{ address: `unix://${socket}`, identities: ['spiffe://demo.test/svc'] }],
+      })
       expect((await runCli(['fetch', 'x509', '--socket', `unix://${socket}`, '--json'])).json).toMatchObject({
         spiffeId: 'spiffe://demo.test/svc',
       })

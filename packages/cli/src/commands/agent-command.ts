@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { SpiffeId } from '@svidkit/core/spiffe-id'
 import { DevAgent, type DevAgentOptions, loadDevAgentConfig } from '@svidkit/testing'
 import type { ExitCode } from '../cli-result.js'
 import { rejected } from '../cli-result.js'
@@ -54,11 +55,22 @@ export function agentCommand(o: AgentOptions, io: CliIo): () => Promise<ExitCode
       else io.stderr(`${r.human}\n`)
       return r.exitCode
     }
-    const info = { ok: true, address: agent.address, trustDomain: agent.trustDomain.name }
+    const sockets = agent.sockets.map((s) => ({
+      ...(s.name === undefined ? {} : { name: s.name }),
+      address: s.address,
+      identities: s.identities.map((i) =>
+        i.spiffeId.startsWith('/') ? SpiffeId.fromPath(agent.trustDomain, i.spiffeId).toString() : i.spiffeId,
+      ),
+    }))
+    const info = { ok: true, address: agent.address, trustDomain: agent.trustDomain.name, sockets }
     if (o.json) io.stdout(`${toJsonText(info)}\n`)
     else {
       io.stdout(`svidkit dev agent for ${agent.trustDomain} (development only; use SPIRE in production)\n`)
       io.stdout(`  export SPIFFE_ENDPOINT_SOCKET=${agent.address}\n`)
+      if (sockets.length > 1) {
+        for (const s of sockets)
+          io.stdout(`  socket ${s.name ?? ''} ${s.address}: ${s.identities.join(', ')}\n`)
+      }
     }
     await new Promise<void>((done) => {
       const stop = () => done()
