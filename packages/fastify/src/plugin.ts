@@ -37,13 +37,16 @@ function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/fastify: ${reason}`)
 }
 
-function routeUrl(request: FastifyRequest): { route?: string } {
-  const url = request.routeOptions.url
+// Fastify 5 builds a new `request.routeOptions` object on every read: read it once per request.
+type RouteOptions = FastifyRequest['routeOptions']
+
+function routeUrl(routeOptions: RouteOptions): { route?: string } {
+  const url = routeOptions.url
   return typeof url === 'string' ? { route: url } : {}
 }
 
-function svidConfigOf(request: FastifyRequest): unknown {
-  return (request.routeOptions.config as { svid?: unknown } | undefined)?.svid
+function svidConfigOf(routeOptions: RouteOptions): unknown {
+  return (routeOptions.config as { svid?: unknown } | undefined)?.svid
 }
 
 // Avvio does not catch a synchronous throw of a callback plugin: report option errors through `done`.
@@ -135,16 +138,21 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
 
   // Authentication runs in onRequest, so the bodies of refused requests are never parsed.
   const onRequest: onRequestHookHandler = (request, reply, next) => {
+    let routeOptions: RouteOptions
     let route: CompiledRoute
     try {
-      route = compile(svidConfigOf(request))
+      routeOptions = request.routeOptions
+      route = compile(svidConfigOf(routeOptions))
     } catch (err) {
       return fail(err, request, reply, next)
     }
     if (route.mode === 'none') return next()
     attempt(
       () =>
-        verifier.verifyCaller(verifier.credentialsFromRequest(request.raw, routeUrl(request)), route.verify),
+        verifier.verifyCaller(
+          verifier.credentialsFromRequest(request.raw, routeUrl(routeOptions)),
+          route.verify,
+        ),
       (result) => {
         ;(request as RequestWithCaller)[kCaller] = result.caller ?? null
         next()
@@ -163,7 +171,7 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
           () =>
             verifier.authorizeCaller(
               (request as RequestWithCaller)[kCaller] ?? undefined,
-              httpOperation(request.raw, routeUrl(request)),
+              httpOperation(request.raw, routeUrl(request.routeOptions)),
               authorizer,
             ),
           () => next(),

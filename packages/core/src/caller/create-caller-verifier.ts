@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto'
 import { type Auditor, type AuditorOptions, createAuditor } from '../audit/create-auditor.js'
 import { startTimer } from '../audit/start-timer.js'
 import type { JwtBundleSource, X509BundleSource } from '../bundle/bundle-source.js'
+import { combineBundleSources } from '../bundle/combine-bundle-sources.js'
 import { CredentialsError, OptionsError } from '../errors/domain-errors.js'
 import type { SvidkitError } from '../errors/svidkit-error.js'
 import { toSvidkitError } from '../errors/to-svidkit-error.js'
@@ -40,7 +41,7 @@ export interface CallerVerifierOptions {
    * Trust bundles for X.509-SVIDs and JWT-SVIDs: a `BundleSet`, a Workload API `X509Source` /
    * `BundleSource`, a `FileSource`… Read on every verification, so rotations apply at once.
    */
-  bundles: X509BundleSource & JwtBundleSource
+  bundles: (X509BundleSource & Partial<JwtBundleSource>) | readonly (X509BundleSource | JwtBundleSource)[]
   /**
    * The service's own identity, for `sameAs: self` boundaries and the XFCC `By` check: a SPIFFE ID,
    * or a source whose current X.509-SVID gives it.
@@ -222,13 +223,16 @@ function bad(reason: string): never {
  */
 export function createCallerVerifier(options: CallerVerifierOptions): CallerVerifier {
   if (typeof options !== 'object' || options === null) bad('options must be an object')
-  const { bundles } = options
-  if (
-    !bundles ||
-    typeof bundles.getX509BundleForTrustDomain !== 'function' ||
-    typeof bundles.getJwtBundleForTrustDomain !== 'function'
-  ) {
-    bad('"bundles" must be an X.509 and JWT bundle source (a BundleSet, X509Source, BundleSource…)')
+  const given = options.bundles
+  const bundles = (Array.isArray(given) ? combineBundleSources(...given) : given) as X509BundleSource &
+    Partial<JwtBundleSource>
+  if (!bundles || typeof bundles.getX509BundleForTrustDomain !== 'function') {
+    bad('"bundles" must be a bundle source (a BundleSet, X509Source, BundleSource…) or a list of them')
+  }
+  if (options.jwt && typeof bundles.getJwtBundleForTrustDomain !== 'function') {
+    bad(
+      'the jwt channel needs JWT bundles: pass a BundleSource, a BundleSet, or combineBundleSources(x509Source, bundleSource)',
+    )
   }
 
   // self
@@ -264,7 +268,7 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
   }
   const jwt: JwtSvidVerifier | undefined = options.jwt
     ? createJwtSvidVerifier({
-        bundles,
+        bundles: bundles as JwtBundleSource, // checked above
         audience: options.jwt.audience,
         ...(options.jwt.clockSkewSeconds === undefined
           ? {}
@@ -298,8 +302,19 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
     template: t,
     parts: compilePathTemplate(t),
   }))
+  // Channels hand back the same SpiffeId object for a repeated caller (parsed IDs are memoized), so
+  // its frozen captures are remembered per ID object instead of being matched and built per request.
+  const capturesMemo = new WeakMap<SpiffeId, Readonly<Record<string, string>>>()
   const capturesOf = (id: SpiffeId): Readonly<Record<string, string>> => {
     if (templates.length === 0) return NO_CAPTURES
+    let captures = capturesMemo.get(id)
+    if (captures === undefined) {
+      captures = matchCaptures(id)
+      capturesMemo.set(id, captures)
+    }
+    return captures
+  }
+  const matchCaptures = (id: SpiffeId): Readonly<Record<string, string>> => {
     const segs = id.segments
     outer: for (const { parts } of templates) {
       const rest = parts[parts.length - 1]?.kind === 'rest'
@@ -390,6 +405,8 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
     requirement: Authorizer | undefined,
     elapsed: () => number,
   ): MaybePromise<Decision | undefined> => {
+    // Nothing to run: no decision, no audit event (what the chain below returns), without building it.
+    if (requirement === undefined && authorizer === undefined) return undefined
     const run =
       (a: Authorizer | undefined, next: () => MaybePromise<Decision | undefined>) =>
       (): MaybePromise<Decision | undefined> => {
@@ -489,14 +506,23 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
                 expiresAt: r.expiresAt,
               }
           }
-          if (!proxied && forwarded && credentials.forwardedCert !== undefined) {
+          if (forwarded && credentials.forwardedCert !== undefined) {
             const r = forwarded.extractor.extract({
               header: credentials.forwardedCert,
               chainHeader: credentials.forwardedCertChain,
               peerAddress: credentials.peerAddress,
               peerSpiffeId: mtls?.spiffeId,
             })
-            if (r)
+            // Both proxy headers present: they must agree. An XFCC header that a client sent through a
+            // proxy that only writes the forwarded-certificate header (and does not strip XFCC) could
+            // otherwise name anyone whose certificate the client has seen.
+            if (r && proxied && !proxied.spiffeId.equals(r.caller)) {
+              throw new CredentialsError(
+                'ERR_CREDENTIALS_CALLER_MISMATCH',
+                `the XFCC caller "${proxied.spiffeId}" is not the forwarded-certificate caller "${r.caller}"`,
+              )
+            }
+            if (r && !proxied)
               proxied = {
                 channel: 'xfcc',
                 spiffeId: r.caller,

@@ -28,6 +28,9 @@ export interface JwtSvidCacheStats {
 }
 
 interface Entry {
+  /** The exact token and audience key verified: a lookup under the same map key must match both. */
+  readonly token: string
+  readonly audienceKey: string
   readonly svid: JwtSvid
   /** The bundle object the signature was verified with: a different object from the source is a miss. */
   readonly bundle: JwtBundle
@@ -39,10 +42,12 @@ interface Entry {
 /**
  * @internal The bounded verified-token cache behind `createJwtSvidVerifier`.
  *
- * - Keys are exact strings (`<audience key><token>`, see the verifier), held in a `Map`: lookups hash
- *   the string with V8's seeded hash and then compare it in full, so two tokens can never share an
- *   entry. A cryptographic digest (sha256) would add ~0.3 µs per lookup and buy nothing: the cached
- *   `JwtSvid` holds the token anyway, and only tokens whose signature verified are ever inserted.
+ * - Map keys are short (the token's tail, see the verifier), so a lookup hashes a few dozen characters
+ *   instead of the whole token; an entry holds the exact token and audience key it was verified for,
+ *   and a lookup compares both in full, so two tokens (or two audiences) can never share a result.
+ *   Tokens whose tails collide only compete for one slot (a miss, then a full verification); a token
+ *   that fails verification is never inserted, so a forged token with a copied tail cannot push a
+ *   good entry out. A cryptographic digest (sha256) would add ~0.3 µs per lookup and buy nothing.
  * - Eviction is second-chance (CLOCK), an LRU approximation that makes a hit a flag write instead of a
  *   `Map` delete + insert; expired entries are evicted first.
  * - A hit re-checks `nbf`, `exp` and `iat` at the caller's time with the caller's skew, and that the
@@ -70,13 +75,15 @@ export class JwtSvidCache {
    */
   lookup(
     key: string,
+    token: string,
+    audienceKey: string,
     nowMs: number,
     skewMs: number,
     bundles: JwtBundleSource,
     realTime: boolean,
   ): JwtSvid | undefined {
     const entry = this.#entries.get(key)
-    if (entry === undefined) {
+    if (entry === undefined || entry.token !== token || entry.audienceKey !== audienceKey) {
       this.#misses++
       return undefined
     }
@@ -100,6 +107,8 @@ export class JwtSvidCache {
   /** Stores a verified token. */
   insert(
     key: string,
+    token: string,
+    audienceKey: string,
     svid: JwtSvid,
     bundle: JwtBundle,
     times: JwtTimes,
@@ -109,7 +118,7 @@ export class JwtSvidCache {
     const entries = this.#entries
     entries.delete(key)
     while (entries.size >= this.maxEntries) this.#evictOne(nowMs, skewMs)
-    entries.set(key, { svid, bundle, times, used: false })
+    entries.set(key, { token, audienceKey, svid, bundle, times, used: false })
   }
 
   #evictOne(nowMs: number, skewMs: number): void {

@@ -102,6 +102,54 @@ describe('channels', () => {
     ).toBe('ERR_CREDENTIALS_MISSING')
   })
 
+  test('XFCC and a forwarded certificate from the same proxy must agree', async () => {
+    const v = createCallerVerifier({
+      bundles,
+      xfcc: {},
+      forwardedCert: { format: 'nginx', header: 'x-client-cert' },
+    })
+    const forwardedWeb = encodeURIComponent(web.certificatesPem)
+    // A forged XFCC (carrying admin's real, public certificate) next to the proxy's own header.
+    const forged = formatXfcc([
+      { uri: ['spiffe://example.org/ns/ops/sa/admin'], cert: [encodeURIComponent(admin.certificatesPem)] },
+    ])
+    expect(
+      await codeOf(() =>
+        v.verifyCaller({
+          operation: op,
+          peerAddress: '127.0.0.1',
+          xfcc: forged,
+          forwardedCert: forwardedWeb,
+        }),
+      ),
+    ).toBe('ERR_CREDENTIALS_CALLER_MISMATCH')
+    const r = await v.verifyCaller({ operation: op, peerAddress: '127.0.0.1', forwardedCert: forwardedWeb })
+    expect(r.caller).toMatchObject({ channel: 'xfcc' })
+    expect(r.caller?.spiffeId?.toString()).toBe('spiffe://example.org/ns/shop/sa/web')
+  })
+
+  test('bundles may be a list of sources; the jwt channel needs JWT bundles', async () => {
+    const x509Only = {
+      getX509BundleForTrustDomain: (td: Parameters<BundleSet['getX509BundleForTrustDomain']>[0]) =>
+        bundles.getX509BundleForTrustDomain(td),
+    }
+    expect(() => createCallerVerifier({ bundles: x509Only, jwt: { audience: 'orders' } })).toThrow(
+      expect.objectContaining({ code: 'ERR_OPTIONS_INVALID' }),
+    )
+    const jwtOnly = {
+      getJwtBundleForTrustDomain: (td: Parameters<BundleSet['getJwtBundleForTrustDomain']>[0]) =>
+        bundles.getJwtBundleForTrustDomain(td),
+    }
+    const v = createCallerVerifier({ bundles: [x509Only, jwtOnly], jwt: { audience: 'orders' } })
+    const token = await ca.mintJwtSvid({ subject: '/ns/shop/sa/web', audience: 'orders' })
+    expect((await v.verifyCaller({ operation: op, authorization: `Bearer ${token}` })).caller?.channel).toBe(
+      'jwt',
+    )
+    expect(
+      (await v.verifyCaller({ operation: op, socket: socketOf(web.certificates) })).caller?.channel,
+    ).toBe('mtls')
+  })
+
   test('JWT-SVID with scopes; wrong audience; malformed header is 400-class', async () => {
     const v = createCallerVerifier({ bundles, jwt: { audience: 'orders' } })
     const token = await ca.mintJwtSvid({

@@ -226,6 +226,31 @@ describe('createJwtSvidVerifier: the verified-token cache', () => {
     expect(codeOf(() => verifier.verify(twin))).toBe('ERR_JWT_SVID_SIGNATURE_INVALID')
   })
 
+  test('entries share a slot only by signature tail: a hit needs the exact token and audience', async () => {
+    const verifier = createJwtSvidVerifier({ bundles: ca.bundleSet(), audience: 'orders' })
+    const genuine = await mint({ subject: '/ns/prod/sa/web' })
+    const first = verifier.verify(genuine)
+    // Another payload behind the genuine signature: same map key, different token. Never the
+    // cached result; it fails, and the genuine entry stays.
+    const [h, , sig] = genuine.split('.')
+    const other = await mint({ subject: '/ns/prod/sa/admin' })
+    const tailTwin = `${h}.${other.split('.')[1]}.${sig}`
+    expect(tailTwin.slice(-32)).toBe(genuine.slice(-32))
+    expect(codeOf(() => verifier.verify(tailTwin))).toBe('ERR_JWT_SVID_SIGNATURE_INVALID')
+    expect(verifier.verify(genuine)).toBe(first)
+    // The same token under another audience is keyed apart, and checked against that audience.
+    expect(codeOf(() => verifier.verify(genuine, { audience: 'billing' }))).toBe(
+      'ERR_JWT_SVID_AUDIENCE_MISMATCH',
+    )
+    const both = await mint({ audience: ['orders', 'billing'] })
+    const a = verifier.verify(both)
+    const b = verifier.verify(both, { audience: 'billing' })
+    expect(b).not.toBe(a)
+    expect(verifier.verify(both, { audience: 'billing' })).toBe(b)
+    expect(verifier.verify(both)).toBe(a)
+    expect(verifier.cacheStats()).toMatchObject({ size: 3, hits: 3 })
+  })
+
   test('a token whose sub is in td A signed with td B’s key and kid fails even with both bundles', async () => {
     const set = new BundleSet([ca.jwtBundle(), other.jwtBundle()])
     const verifier = createJwtSvidVerifier({ bundles: set, audience: 'orders' })
