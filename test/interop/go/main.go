@@ -118,15 +118,24 @@ func serveMTLS(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		peer, err := spiffetls.PeerIDFromConnectionState(*r.TLS)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"peer": peer.String(), "path": r.URL.Path})
-	})}
+	// net/http reads ConnectionState() of a connection that is not a *tls.Conn (spiffetls wraps it)
+	// before the handshake, so r.TLS has no peer certificates: take the peer ID from the connection
+	// itself (PeerIDFromConn completes the handshake first).
+	srv := &http.Server{
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conn, _ := r.Context().Value(connKey{}).(net.Conn)
+			peer, err := spiffetls.PeerIDFromConn(conn)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]string{"peer": peer.String(), "path": r.URL.Path})
+		}),
+	}
 	fmt.Printf("READY %s\n", ln.Addr().String())
 	go func() { <-ctx.Done(); _ = srv.Close() }()
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -134,6 +143,8 @@ func serveMTLS(args []string) error {
 	}
 	return nil
 }
+
+type connKey struct{}
 
 func mustListen(addr string) net.Listener {
 	ln, err := net.Listen("tcp", addr)
