@@ -65,11 +65,29 @@ const HANDLED = new Set([
 ])
 
 const cache = new WeakMap<X509Certificate, CertificateInfo>()
+// The same certificate arrives as a new object on every connection (a reconnecting client, every
+// chain's intermediates): also remember parses by content, in a small bounded map (insertion order).
+const byFingerprint = new Map<string, CertificateInfo>()
+const MAX_BY_FINGERPRINT = 1024
 
 /** Parses (once) and returns the extension details of a certificate. Throws on malformed DER. */
 export function getCertificateInfo(x509: X509Certificate): CertificateInfo {
   const hit = cache.get(x509)
   if (hit) return hit
+  const fingerprint = x509.fingerprint256
+  const known = byFingerprint.get(fingerprint)
+  if (known) {
+    cache.set(x509, known)
+    return known
+  }
+  const info = parseCertificateInfo(x509)
+  cache.set(x509, info)
+  if (byFingerprint.size >= MAX_BY_FINGERPRINT) byFingerprint.delete(byFingerprint.keys().next().value!)
+  byFingerprint.set(fingerprint, info)
+  return info
+}
+
+function parseCertificateInfo(x509: X509Certificate): CertificateInfo {
   const der = x509.raw
   const cert = AsnConvert.parse(der, Certificate)
   const tbs = cert.tbsCertificate
@@ -164,7 +182,6 @@ export function getCertificateInfo(x509: X509Certificate): CertificateInfo {
     notAfter: tbs.validity.notAfter.getTime().getTime(),
     sha256: createHash('sha256').update(der).digest('hex'),
   }
-  cache.set(x509, info)
   return info
 }
 
