@@ -1,9 +1,28 @@
 import { toSvidkitError } from '@svidkit/core/errors'
 
-/** Exit codes: 0 accepted, 1 rejected (including empty or malformed input), 2 usage error. */
+/**
+ * Exit codes: 0 accepted, 1 rejected (including empty or malformed input), 2 usage error.
+ *
+ * @example
+ * ```ts
+ * const code: ExitCode = await main(['id', 'spiffe://example.org/web'])
+ * if (code === 2) console.error('usage error')
+ * ```
+ */
 export type ExitCode = 0 | 1 | 2
 
-/** What a command produced: one JSON object for `--json`, a short text otherwise. */
+/**
+ * What a command produced: one JSON object for `--json`, a short text otherwise.
+ *
+ * @example
+ * ```ts
+ * const result: CliResult = {
+ *   exitCode: 1,
+ *   json: { ok: false, code: 'ERR_SPIFFE_ID_SCHEME', message: 'spiffeid: scheme is missing or invalid' },
+ *   human: 'rejected: spiffeid: scheme is missing or invalid (ERR_SPIFFE_ID_SCHEME)',
+ * }
+ * ```
+ */
 export interface CliResult {
   readonly exitCode: ExitCode
   readonly json: Record<string, unknown>

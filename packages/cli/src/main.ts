@@ -12,7 +12,16 @@ import { readStdin, usage } from './inputs.js'
 import { toJsonText } from './json-text.js'
 import { VERSION } from './version.js'
 
-/** Where the CLI reads and writes; the defaults are the process streams. */
+/**
+ * Where the CLI reads and writes; the defaults are the process streams.
+ *
+ * @example
+ * ```ts
+ * let out = ''
+ * const io: CliIo = { stdout: (t) => void (out += t), stderr: () => {}, stdin: process.stdin }
+ * await main(['id', 'spiffe://example.org/web', '--json'], io) // out: '{"ok":true,…}\n'
+ * ```
+ */
 export interface CliIo {
   stdout(text: string): void
   stderr(text: string): void
@@ -27,7 +36,14 @@ const processIo: CliIo = {
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
 
-/** A long-running command (agent) that manages its own output and lifetime. */
+/**
+ * A long-running command (agent) that manages its own output and lifetime.
+ *
+ * @example
+ * ```ts
+ * const run: Runner = async () => 0 // resolves with the exit code once the command stops
+ * ```
+ */
 export type Runner = () => Promise<ExitCode>
 
 function buildProgram(io: CliIo, done: (result: CliResult | Runner) => void): Command {

@@ -1,9 +1,26 @@
 import { KeyObject, webcrypto } from 'node:crypto'
 
-/** Key algorithms the test CA can issue for. */
+/**
+ * Key algorithms the test CA can issue for.
+ *
+ * @example
+ * ```ts
+ * const keyType: TestKeyType = 'rsa-2048'
+ * const ca = await TestCA.create({ trustDomain: 'example.org', keyType, jwtKeyType: 'ec-p384' }) // ES384 JWT-SVIDs
+ * ```
+ */
 export type TestKeyType = 'ec-p256' | 'ec-p384' | 'ec-p521' | 'rsa-2048' | 'rsa-3072' | 'ed25519'
 
-/** A key pair usable both by @peculiar/x509 (CryptoKey) and by node:crypto (KeyObject). */
+/**
+ * A key pair usable both by @peculiar/x509 (CryptoKey) and by node:crypto (KeyObject).
+ *
+ * @example
+ * ```ts
+ * const pair: TestKeyPair = await generateTestKeyPair('ed25519')
+ * pair.privateKey.asymmetricKeyType // 'ed25519'
+ * pair.cryptoKeys.publicKey // the same public key as a WebCrypto CryptoKey
+ * ```
+ */
 export interface TestKeyPair {
   readonly type: TestKeyType
   readonly cryptoKeys: webcrypto.CryptoKeyPair
@@ -43,7 +60,15 @@ function algorithm(type: TestKeyType): {
   }
 }
 
-/** Generates a key pair of the given type. */
+/**
+ * Generates a key pair of the given type (default `ec-p256`).
+ *
+ * @example
+ * ```ts
+ * const attacker = await generateTestKeyPair() // ec-p256, like the CA's default key
+ * const forged = await ca.issueX509Svid({ id: '/web', broken: { signWith: attacker } })
+ * ```
+ */
 export async function generateTestKeyPair(type: TestKeyType = 'ec-p256'): Promise<TestKeyPair> {
   const { gen } = algorithm(type)
   const cryptoKeys = (await webcrypto.subtle.generateKey(gen, true, [

@@ -28,7 +28,15 @@ import { marshalX509Svid, type X509Svid } from '@svidkit/core/x509-svid'
 import { CompactSign } from 'jose'
 import { generateTestKeyPair, signingAlgorithm, type TestKeyPair, type TestKeyType } from './key-type.js'
 
-/** Options for {@link TestCA.create}. */
+/**
+ * Options for {@link TestCA.create}.
+ *
+ * @example
+ * ```ts
+ * const options: TestCAOptions = { trustDomain: 'example.org', keyType: 'ec-p384', ttlSeconds: 3600, permittedUriDomains: ['example.org'] }
+ * const ca = await TestCA.create(options)
+ * ```
+ */
 export interface TestCAOptions {
   /** The trust domain, e.g. `example.org`. */
   trustDomain: TrustDomain | string
@@ -49,7 +57,16 @@ export interface TestCAOptions {
   broken?: { notCA?: boolean; noKeyCertSign?: boolean; criticalExtension?: string }
 }
 
-/** Options for {@link TestCA.issueX509Svid}. */
+/**
+ * Options for {@link TestCA.issueX509Svid}.
+ *
+ * @example
+ * ```ts
+ * const options: IssueX509SvidOptions = { id: '/ns/prod/sa/web', ttlSeconds: 60, hint: 'internal', dnsNames: ['web.prod.svc'] }
+ * const svid = await ca.issueX509Svid(options)
+ * const noUri = await ca.issueX509Svid({ id: '/web', broken: { uris: [] } }) // a negative-test SVID without a URI SAN
+ * ```
+ */
 export interface IssueX509SvidOptions {
   /** The SPIFFE ID, or a path in the CA's trust domain (`/ns/prod/sa/web`). */
   id: SpiffeId | string
@@ -79,7 +96,16 @@ export interface IssueX509SvidOptions {
   }
 }
 
-/** An X.509-SVID issued by a {@link TestCA}, with its PEM forms. */
+/**
+ * An X.509-SVID issued by a {@link TestCA}, with its PEM forms.
+ *
+ * @example
+ * ```ts
+ * const svid: TestX509Svid = await ca.issueX509Svid({ id: '/web' })
+ * const tlsOptions = { cert: svid.certificatesPem, key: svid.privateKeyPem, ca: ca.x509Bundle().toPem() }
+ * svid.certificatesDer[0] // the leaf as DER
+ * ```
+ */
 export interface TestX509Svid extends X509Svid {
   /** The SVID chain (leaf + intermediates) as PEM. */
   readonly certificatesPem: string
@@ -113,7 +139,15 @@ export interface TestWebCertificate {
   readonly privateKeyPem: string
 }
 
-/** Options for {@link TestCA.mintJwtSvid}. */
+/**
+ * Options for {@link TestCA.mintJwtSvid}.
+ *
+ * @example
+ * ```ts
+ * const options: MintJwtSvidOptions = { subject: '/web', audience: ['orders', 'billing'], ttlSeconds: -60, claims: { scope: 'orders:read' } }
+ * const expired = await ca.mintJwtSvid(options) // `exp` is a minute before `iat`
+ * ```
+ */
 export interface MintJwtSvidOptions {
   /** `sub`: the SPIFFE ID, or a path in the CA's trust domain. */
   subject: SpiffeId | string
@@ -483,6 +517,8 @@ async function fromKeyObject(key: KeyObject, type: TestKeyType): Promise<TestKey
   }
 }
 
+export { KeyUsageFlags }
+
 /**
  * Writes a SPIFFE bundle map for several test CAs (`{"trust_domains": {…}}`).
  *
@@ -491,8 +527,6 @@ async function fromKeyObject(key: KeyObject, type: TestKeyType): Promise<TestKey
  * writeFileSync('bundles.json', bundleMapJson([caA, caB]))
  * ```
  */
-export { KeyUsageFlags }
-
 export function bundleMapJson(cas: readonly TestCA[]): string {
   return marshalBundleMap(new BundleSet(cas.map((ca) => ca.spiffeBundle())))
 }

@@ -1,7 +1,14 @@
 import type { CallerChannel, OidcPrincipal } from '../caller/caller.js'
 import type { AuthorizationInput, Decision } from '../policy/types.js'
 
-/** The operation as an audit event records it (no query string, no headers, no body). */
+/**
+ * The operation as an audit event records it (no query string, no headers, no body).
+ *
+ * @example
+ * ```ts
+ * const op: AuditOperation = { kind: 'http', method: 'GET', path: '/orders/42' }
+ * ```
+ */
 export type AuditOperation =
   | { readonly kind: 'http'; readonly method: string; readonly path: string }
   | { readonly kind: 'grpc'; readonly method: string }
@@ -39,7 +46,15 @@ export interface AuditEvent {
   readonly code?: string
 }
 
-/** Options for {@link createAuditEvent}. */
+/**
+ * Options for {@link createAuditEvent}.
+ *
+ * @example
+ * ```ts
+ * const options: AuditEventOptions = { latencyMs: elapsed(), timestamp: new Date() }
+ * const event = createAuditEvent(input, decision, options)
+ * ```
+ */
 export interface AuditEventOptions {
   /** Milliseconds spent deciding. */
   latencyMs: number

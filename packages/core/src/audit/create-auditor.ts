@@ -4,7 +4,15 @@ import { type AuditEvent, createAuditEvent, createAuthenticationFailureEvent } f
 import { recordDecisionTelemetry } from './otel.js'
 import { type AuditLogger, type AuditSink, loggerSink, noopSink } from './sinks.js'
 
-/** Options for {@link createAuditor}. */
+/**
+ * Options for {@link createAuditor}.
+ *
+ * @example
+ * ```ts
+ * const options: AuditorOptions = { sink: memorySink(), telemetry: false, onError: (err) => console.error(err) }
+ * const auditor = createAuditor(options)
+ * ```
+ */
 export interface AuditorOptions {
   /** Where events go. Takes precedence over `logger`. */
   sink?: AuditSink
@@ -16,7 +24,16 @@ export interface AuditorOptions {
   onError?: (error: unknown) => void
 }
 
-/** Records decisions to a sink and to OpenTelemetry. */
+/**
+ * Records decisions to a sink and to OpenTelemetry.
+ *
+ * @example
+ * ```ts
+ * const auditor: Auditor = createAuditor({ logger: app.log })
+ * auditor.record(input, decision, elapsed())
+ * auditor.recordFailure({ operation: input.operation, self: input.self, code: err.code, reason: err.message }, elapsed())
+ * ```
+ */
 export interface Auditor {
   /** Builds the event, writes it and reports it; never throws. Returns the event. */
   record(input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent

@@ -1,15 +1,40 @@
 import { createRequire } from 'node:module'
 import type { AuditEvent } from './audit-event.js'
 
-/** An OpenTelemetry attribute value. */
+/**
+ * An OpenTelemetry attribute value.
+ *
+ * @example
+ * ```ts
+ * const attrs: Record<string, TelemetryAttributeValue> = { 'svidkit.decision': 'deny', 'svidkit.audit': ['break-glass'] }
+ * span.setAttributes(attrs)
+ * ```
+ */
 export type TelemetryAttributeValue = string | number | boolean | readonly string[]
 
-/** The part of an OpenTelemetry `Span` svidkit writes to. */
+/**
+ * The part of an OpenTelemetry `Span` svidkit writes to.
+ *
+ * @example
+ * ```ts
+ * const span: TelemetrySpan = { setAttributes: (attributes) => console.log(attributes) }
+ * recordDecisionTelemetry(event, { span })
+ * ```
+ */
 export interface TelemetrySpan {
   setAttributes(attributes: Record<string, TelemetryAttributeValue>): unknown
 }
 
-/** Options for {@link recordDecisionTelemetry}. */
+/**
+ * Options for {@link recordDecisionTelemetry}.
+ *
+ * @example
+ * ```ts
+ * import { trace } from '@opentelemetry/api'
+ * const options: DecisionTelemetryOptions = { span: trace.getActiveSpan() }
+ * recordDecisionTelemetry(createAuditEvent(input, decision, { latencyMs: elapsed() }), options)
+ * ```
+ */
 export interface DecisionTelemetryOptions {
   /** The span to annotate. Default: the active span (`trace.getActiveSpan()`), if any. */
   span?: TelemetrySpan

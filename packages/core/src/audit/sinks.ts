@@ -14,13 +14,29 @@ export interface AuditSink {
   write(event: AuditEvent): void
 }
 
-/** A pino-compatible logger: anything with `info(obj, msg)` and `warn(obj, msg)` (pino, bunyan-ish, Fastify's `log`). */
+/**
+ * A pino-compatible logger: anything with `info(obj, msg)` and `warn(obj, msg)` (pino, bunyan-ish, Fastify's `log`).
+ *
+ * @example
+ * ```ts
+ * const logger: AuditLogger = { info: (obj, msg) => console.log(msg, obj), warn: (obj, msg) => console.warn(msg, obj) }
+ * const sink = loggerSink(logger)
+ * ```
+ */
 export interface AuditLogger {
   info(obj: object, msg?: string): unknown
   warn(obj: object, msg?: string): unknown
 }
 
-/** Options for {@link loggerSink}. */
+/**
+ * Options for {@link loggerSink}.
+ *
+ * @example
+ * ```ts
+ * const options: LoggerSinkOptions = { allowLevel: 'info', denyLevel: 'warn', message: 'authz decision' }
+ * const auditor = createAuditor({ sink: loggerSink(app.log, options) })
+ * ```
+ */
 export interface LoggerSinkOptions {
   /** Level for allowed requests. Default `info`. */
   allowLevel?: 'info' | 'warn'
@@ -67,7 +83,17 @@ export function loggerSink(logger: AuditLogger, options: LoggerSinkOptions = {})
  */
 export const noopSink: AuditSink = Object.freeze({ write: () => {} })
 
-/** A sink that keeps events in memory, for tests. */
+/**
+ * A sink that keeps events in memory, for tests.
+ *
+ * @example
+ * ```ts
+ * const sink: MemorySink = memorySink()
+ * createAuditor({ sink, telemetry: false }).record(input, decision, 0.1)
+ * sink.events.length // 1
+ * sink.clear()
+ * ```
+ */
 export interface MemorySink extends AuditSink {
   /** Events in the order written. */
   readonly events: AuditEvent[]

@@ -4,7 +4,15 @@ import type { JwtBundle } from './jwt-bundle.js'
 import { SpiffeBundle } from './spiffe-bundle.js'
 import { X509Bundle } from './x509-bundle.js'
 
-/** A bundle of any kind that a {@link BundleSet} can hold. */
+/**
+ * A bundle of any kind that a {@link BundleSet} can hold.
+ *
+ * @example
+ * ```ts
+ * const bundles: AnyBundle[] = [X509Bundle.fromPem('a.test', pemA), JwtBundle.fromJwks('b.test', jwksB)]
+ * const set = new BundleSet(bundles)
+ * ```
+ */
 export type AnyBundle = X509Bundle | JwtBundle | SpiffeBundle
 
 /**

@@ -1,6 +1,15 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 
-/** A JWT signing key of a trust domain, imported once as a `KeyObject`. */
+/**
+ * A JWT signing key of a trust domain, imported once as a `KeyObject`.
+ *
+ * @example
+ * ```ts
+ * const authority: JwtAuthority = createJwtAuthority('key-1', jwk)
+ * const bundle = new JwtBundle('example.org', [authority])
+ * bundle.findAuthority('key-1')?.publicKey // a KeyObject
+ * ```
+ */
 export interface JwtAuthority {
   /** The key ID tokens name in their `kid` header. */
   readonly kid: string

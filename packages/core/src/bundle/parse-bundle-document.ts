@@ -11,7 +11,15 @@ import { BundleSet } from './bundle-set.js'
 import { SpiffeBundle } from './spiffe-bundle.js'
 import { X509Bundle } from './x509-bundle.js'
 
-/** The formats {@link parseBundleDocument} recognises. */
+/**
+ * The formats {@link parseBundleDocument} recognises.
+ *
+ * @example
+ * ```ts
+ * const { format } = parseBundleDocument(readFileSync('ca.pem'), { trustDomain: 'example.org' })
+ * if (format === 'pem') console.log('X.509 authorities only')
+ * ```
+ */
 export type BundleDocumentFormat = 'bundle-map' | 'spiffe-bundle' | 'pem'
 
 /**

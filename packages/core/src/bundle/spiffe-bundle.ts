@@ -7,7 +7,15 @@ import type { JwtAuthority } from './jwt-authority.js'
 import { importJwtKey, JwtBundle } from './jwt-bundle.js'
 import { X509Bundle } from './x509-bundle.js'
 
-/** Parts of a {@link SpiffeBundle}. */
+/**
+ * Parts of a {@link SpiffeBundle}.
+ *
+ * @example
+ * ```ts
+ * const init: SpiffeBundleInit = { x509Authorities: [caPem], jwtAuthorities: [authority], refreshHintSeconds: 300, sequenceNumber: 1n }
+ * const bundle = new SpiffeBundle('example.org', init)
+ * ```
+ */
 export interface SpiffeBundleInit {
   x509Authorities?: Iterable<X509Certificate | Uint8Array | string>
   jwtAuthorities?: Iterable<JwtAuthority>

@@ -17,7 +17,15 @@ import {
  */
 export type CallerVerifierInput = CallerVerifierOptions | { readonly verifier: CallerVerifier }
 
-/** Defaults an adapter applies when it builds the verifier (never to a ready one). */
+/**
+ * Defaults an adapter applies when it builds the verifier (never to a ready one).
+ *
+ * @example
+ * ```ts
+ * const defaults: CallerVerifierDefaults = { audit: { logger: app.log } }
+ * const verifier = callerVerifierFrom({ bundles, jwt: { audience: 'orders' } }, defaults, '@svidkit/fastify')
+ * ```
+ */
 export interface CallerVerifierDefaults {
   /** Used when the options leave `audit` undefined, e.g. `{ logger: fastify.log }`. */
   audit?: CallerVerifierOptions['audit']

@@ -2,10 +2,26 @@ import type { X509Certificate } from 'node:crypto'
 import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 
-/** How a caller was authenticated. */
+/**
+ * How a caller was authenticated.
+ *
+ * @example
+ * ```ts
+ * const verifier = createCallerVerifier({ bundles, jwt: { audience: 'orders' }, channels: ['mtls', 'jwt'] })
+ * const channel: CallerChannel = caller.channel // 'mtls' | 'xfcc' | 'jwt' | 'oidc'
+ * ```
+ */
 export type CallerChannel = 'mtls' | 'xfcc' | 'jwt' | 'oidc'
 
-/** An OIDC principal, always the pair `{ iss, sub }` and never a joined string. */
+/**
+ * An OIDC principal, always the pair `{ iss, sub }` and never a joined string.
+ *
+ * @example
+ * ```ts
+ * const principal: OidcPrincipal = { iss: 'https://accounts.example.com', sub: 'user-42' }
+ * if (caller.channel === 'oidc') console.log(caller.principal.iss, caller.principal.sub)
+ * ```
+ */
 export interface OidcPrincipal {
   readonly iss: string
   readonly sub: string
@@ -24,14 +40,34 @@ interface CallerBase {
   readonly certificate: X509Certificate | undefined
 }
 
-/** An end user on whose behalf a workload calls: a verified OIDC token that came with the workload's identity. */
+/**
+ * An end user on whose behalf a workload calls: a verified OIDC token that came with the workload's identity.
+ *
+ * @example
+ * ```ts
+ * if (caller.channel !== 'oidc' && caller.user) {
+ *   const user: CallerUser = caller.user // with `oidc: { issuers, asUser: true }`
+ *   user.principal.sub // e.g. 'user-42'
+ * }
+ * ```
+ */
 export interface CallerUser {
   readonly principal: OidcPrincipal
   readonly scopes: readonly string[]
   readonly claims: Readonly<Record<string, unknown>>
 }
 
-/** A caller identified by a SPIFFE ID (mTLS peer, XFCC from a trusted proxy, or JWT-SVID). */
+/**
+ * A caller identified by a SPIFFE ID (mTLS peer, XFCC from a trusted proxy, or JWT-SVID).
+ *
+ * @example
+ * ```ts
+ * if (caller.channel !== 'oidc') {
+ *   const workload: SpiffeCaller = caller
+ *   workload.spiffeId.toString() // 'spiffe://example.org/ns/shop/sa/web'
+ * }
+ * ```
+ */
 export interface SpiffeCaller extends CallerBase {
   readonly channel: 'mtls' | 'xfcc' | 'jwt'
   readonly spiffeId: SpiffeId
@@ -41,7 +77,17 @@ export interface SpiffeCaller extends CallerBase {
   readonly user?: CallerUser | undefined
 }
 
-/** A caller identified by a token from a configured OIDC issuer. */
+/**
+ * A caller identified by a token from a configured OIDC issuer.
+ *
+ * @example
+ * ```ts
+ * if (caller.channel === 'oidc') {
+ *   const user: OidcCaller = caller
+ *   user.principal // { iss: 'https://accounts.example.com', sub: 'user-42' }
+ * }
+ * ```
+ */
 export interface OidcCaller extends CallerBase {
   readonly channel: 'oidc'
   readonly principal: OidcPrincipal

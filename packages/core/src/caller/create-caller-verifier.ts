@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto'
+import { IncomingMessage } from 'node:http'
 import { type Auditor, type AuditorOptions, createAuditor } from '../audit/create-auditor.js'
 import { startTimer } from '../audit/start-timer.js'
 import type { JwtBundleSource, X509BundleSource } from '../bundle/bundle-source.js'
@@ -35,7 +36,19 @@ import { readBearerToken } from './read-bearer-token.js'
 import { readScopes } from './read-scopes.js'
 import { type MaybePromise, settle } from './settle.js'
 
-/** Options for {@link createCallerVerifier}. Validated when the verifier is created. */
+/**
+ * Options for {@link createCallerVerifier}. Validated when the verifier is created.
+ *
+ * @example
+ * ```ts
+ * const options: CallerVerifierOptions = {
+ *   bundles: [x509Source, bundleSource],
+ *   self: x509Source,
+ *   jwt: { audience: 'spiffe://example.org/orders', clockSkewSeconds: 30 },
+ * }
+ * const verifier = createCallerVerifier(options)
+ * ```
+ */
 export interface CallerVerifierOptions {
   /**
    * Trust bundles for X.509-SVIDs and JWT-SVIDs: a `BundleSet`, a Workload API `X509Source` /
@@ -91,7 +104,19 @@ export interface CallerVerifierOptions {
   audit?: Auditor | AuditorOptions | false
 }
 
-/** The neutral credentials of one request, as an adapter extracts them. */
+/**
+ * The neutral credentials of one request, as an adapter extracts them.
+ *
+ * @example
+ * ```ts
+ * const credentials: CallerCredentials = {
+ *   operation: { kind: 'grpc', method: '/orders.v1.Orders/Get' },
+ *   peerCertificates: chain,
+ *   authorization: `Bearer ${token}`,
+ * }
+ * const { caller } = await verifier.verifyCaller(credentials)
+ * ```
+ */
 export interface CallerCredentials {
   /** What the request does. */
   operation: Operation
@@ -110,7 +135,15 @@ export interface CallerCredentials {
   forwardedCertChain?: string | readonly string[] | undefined
 }
 
-/** Per-call options of {@link CallerVerifier.verifyCaller}. */
+/**
+ * Per-call options of {@link CallerVerifier.verifyCaller}.
+ *
+ * @example
+ * ```ts
+ * const options: VerifyCallerOptions = { requirement: verifier.requirement({ scopes: ['orders:read'] }), optional: true }
+ * const { caller } = await verifier.verifyCaller(verifier.credentialsFromRequest(req), options)
+ * ```
+ */
 export interface VerifyCallerOptions {
   /** An extra authorizer for this route (see {@link CallerVerifier.requirement}); applied before the global one. */
   requirement?: Authorizer | undefined
@@ -118,7 +151,16 @@ export interface VerifyCallerOptions {
   optional?: boolean | undefined
 }
 
-/** The result of a successful verification. */
+/**
+ * The result of a successful verification.
+ *
+ * @example
+ * ```ts
+ * const { caller, decision }: VerifiedCall = await verifier.verifyCaller(credentials, { optional: true })
+ * if (caller === undefined) console.log('anonymous request')
+ * decision?.rule // the deciding rule, e.g. 'orders-read'
+ * ```
+ */
 export interface VerifiedCall {
   /** The caller; `undefined` only for optional authentication without credentials. */
   readonly caller: Caller | undefined
@@ -126,7 +168,16 @@ export interface VerifiedCall {
   readonly decision: Decision | undefined
 }
 
-/** A compiled caller pipeline. */
+/**
+ * A compiled caller pipeline.
+ *
+ * @example
+ * ```ts
+ * const verifier: CallerVerifier = createCallerVerifier({ bundles, jwt: { audience: 'orders' } })
+ * verifier.channels // ['mtls', 'jwt']
+ * const { caller } = await verifier.verifyCaller(verifier.credentialsFromRequest(req))
+ * ```
+ */
 export interface CallerVerifier {
   /**
    * Authenticates and authorizes one request: extract → verify every present credential of an
@@ -168,7 +219,15 @@ export interface CallerVerifier {
   ): CallerCredentials
 }
 
-/** The parts of a Node `IncomingMessage` (or HTTP/2 compat request) svidkit reads. */
+/**
+ * The parts of a Node `IncomingMessage` (or HTTP/2 compat request) svidkit reads.
+ *
+ * @example
+ * ```ts
+ * const request: NodeHttpRequestLike = { method: 'get', url: '/orders/42?x=1', headers: { authorization: `Bearer ${token}` } }
+ * verifier.credentialsFromRequest(request).operation // { kind: 'http', method: 'GET', path: '/orders/42', route: undefined }
+ * ```
+ */
 export interface NodeHttpRequestLike {
   readonly method?: string | undefined
   readonly url?: string | undefined
@@ -458,9 +517,12 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
       op: { path?: string; route?: string } = {},
     ): CallerCredentials {
       const headers = request.headers
-      const distinct = request.headersDistinct
+      // A Node request: its header lines read straight from `rawHeaders`, which is what Node fills
+      // `headersDistinct` from, without building that object for every header (≈ 1 µs per request).
+      const raw = request instanceof IncomingMessage ? request.rawHeaders : undefined
+      const distinct = raw === undefined ? request.headersDistinct : undefined
       const header = (name: string): string | readonly string[] | undefined =>
-        distinct?.[name] ?? headers[name]
+        (raw === undefined ? distinct?.[name] : headerLines(raw, name)) ?? headers[name]
       const socket = request.socket ?? undefined
       return {
         operation: httpOperation(request, op),
@@ -647,6 +709,23 @@ export function httpOperation(
     path: op.path ?? (q === -1 ? url : url.slice(0, q)),
     route: op.route,
   }
+}
+
+/**
+ * The lines of header `name` (lower case) in a Node request's `rawHeaders`, in order, as
+ * `request.headersDistinct[name]` holds them (Node builds that object from `rawHeaders` the same way:
+ * every name lower-cased, every line kept); `undefined` when there is none.
+ */
+function headerLines(raw: readonly string[], name: string): string[] | undefined {
+  let lines: string[] | undefined
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const field = raw[i]!
+    if (field.length === name.length && (field === name || field.toLowerCase() === name)) {
+      if (lines === undefined) lines = [raw[i + 1]!]
+      else lines.push(raw[i + 1]!)
+    }
+  }
+  return lines
 }
 
 function userOf(t: OidcToken): CallerUser {

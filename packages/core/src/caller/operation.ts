@@ -1,4 +1,12 @@
-/** An HTTP operation: method plus the request path (without query) and, when known, the route template. */
+/**
+ * An HTTP operation: method plus the request path (without query) and, when known, the route template.
+ *
+ * @example
+ * ```ts
+ * const op: HttpOperation = { kind: 'http', method: 'GET', path: '/orders/42', route: '/orders/:id' }
+ * httpOperation(req, { route: '/orders/:id' }) // the same, for a request `GET /orders/42?page=2`
+ * ```
+ */
 export interface HttpOperation {
   readonly kind: 'http'
   /** Upper-case method, e.g. `GET`. */
@@ -9,7 +17,15 @@ export interface HttpOperation {
   readonly route?: string | undefined
 }
 
-/** A gRPC operation: the full method `/package.Service/Method`. */
+/**
+ * A gRPC operation: the full method `/package.Service/Method`.
+ *
+ * @example
+ * ```ts
+ * const op: GrpcOperation = { kind: 'grpc', method: '/orders.v1.Orders/Get' }
+ * await verifier.verifyCaller({ operation: op, peerCertificates: chain })
+ * ```
+ */
 export interface GrpcOperation {
   readonly kind: 'grpc'
   /** Full method name, e.g. `/orders.v1.Orders/Get`. */

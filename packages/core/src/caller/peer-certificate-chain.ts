@@ -1,4 +1,5 @@
-// Reads a TLS peer's certificate chain once per connection. Not exported from the package.
+// Reads a TLS peer's certificate chain once per connection. `peerCertificateChain` is internal;
+// `TlsSocketLike` is public (the type of `CallerCredentials.socket`).
 import { X509Certificate } from 'node:crypto'
 
 /**
@@ -12,6 +13,8 @@ import { X509Certificate } from 'node:crypto'
  */
 export interface TlsSocketLike {
   readonly encrypted?: boolean
+  /** The peer's address (any `net.Socket` has it; a plain HTTP socket simply has no certificate). */
+  readonly remoteAddress?: string | undefined
   getPeerX509Certificate?(): X509Certificate | undefined
   getPeerCertificate?(detailed: true): { raw?: Buffer; issuerCertificate?: unknown } | null | undefined
 }

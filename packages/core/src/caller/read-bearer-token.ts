@@ -2,6 +2,15 @@ import { CredentialsError } from '../errors/domain-errors.js'
 
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
+// A client sends the same header for as long as its token lives: the last few headers that passed
+// are remembered with their token (exact string comparison), so a repeat skips the regular expression
+// over the whole token (≈ 0.3–0.5 µs for a 340-character JWT) and gets the very same token string back.
+const RECENT = 4
+const MAX_REMEMBERED = 8192
+const recentHeaders: string[] = []
+const recentTokens: string[] = []
+let recentNext = 0
+
 /**
  * Reads the token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1) or gRPC
  * `authorization` metadata. Returns `undefined` when there is no header or it uses another scheme
@@ -24,12 +33,20 @@ export function readBearerToken(header: string | readonly string[] | undefined):
     return readBearerToken(header[0])
   }
   if (header === '') return undefined
+  for (let i = 0; i < recentHeaders.length; i++) {
+    if (recentHeaders[i] === header) return recentTokens[i]
+  }
   const space = header.indexOf(' ')
   const scheme = space === -1 ? header : header.slice(0, space)
   if (scheme.length !== 6 || scheme.toLowerCase() !== 'bearer') return undefined
   const token = header.slice(space + 1)
   if (space === -1 || !B64TOKEN.test(token)) {
     throw new CredentialsError('ERR_CREDENTIALS_MALFORMED', 'authorization header is not "Bearer <token>"')
+  }
+  if (header.length <= MAX_REMEMBERED) {
+    recentHeaders[recentNext] = header
+    recentTokens[recentNext] = token
+    recentNext = (recentNext + 1) % RECENT
   }
   return token
 }

@@ -1,4 +1,12 @@
-/** A value, or a promise of it. */
+/**
+ * A value, or a promise of it.
+ *
+ * @example
+ * ```ts
+ * const r: MaybePromise<VerifiedCall> = verifier.verifyCaller(credentials)
+ * const { caller } = r instanceof Promise ? await r : r
+ * ```
+ */
 export type MaybePromise<T> = T | Promise<T>
 
 /**

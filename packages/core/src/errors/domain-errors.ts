@@ -13,7 +13,7 @@ export class SpiffeIdError extends SvidkitError {}
  * A bundle (X.509, JWT, SPIFFE JWKS or bundle map) could not be parsed or was not found.
  * @example
  * ```ts
- * try { parseSpiffeBundle(td, '{}') } catch (e) { if (e instanceof BundleError) console.log(e.code) }
+ * try { SpiffeBundle.parse(td, '{}') } catch (e) { if (e instanceof BundleError) console.log(e.code) }
  * ```
  */
 export class BundleError extends SvidkitError {}

@@ -14,10 +14,27 @@
  * @module
  */
 
-/** The RFC 6750 §3.1 `error` attribute of a `WWW-Authenticate: Bearer` challenge. */
+/**
+ * The RFC 6750 §3.1 `error` attribute of a `WWW-Authenticate: Bearer` challenge.
+ *
+ * @example
+ * ```ts
+ * const kind: BearerErrorKind | null = statusTable.ERR_SCOPE_MISSING.bearerError // 'insufficient_scope'
+ * ```
+ */
 export type BearerErrorKind = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
 
-/** One row of the {@link statusTable}. */
+/**
+ * One row of the {@link statusTable}.
+ *
+ * @example
+ * ```ts
+ * const entry: StatusEntry = statusTable.ERR_CREDENTIALS_MISSING
+ * entry.http // 401
+ * entry.grpc // 16 (UNAUTHENTICATED)
+ * entry.bearerError // null: a bare `Bearer` challenge
+ * ```
+ */
 export interface StatusEntry {
   /** Message prefix: every message of this code reads `<domain>: <reason>`. */
   readonly domain: string
@@ -210,5 +227,13 @@ export const statusTable = {
   ERR_INTERNAL: internal('svidkit'),
 } as const satisfies Record<string, StatusEntry>
 
-/** Every stable error code svidkit can put on an error. */
+/**
+ * Every stable error code svidkit can put on an error.
+ *
+ * @example
+ * ```ts
+ * const code: ErrorCode = 'ERR_JWT_SVID_EXPIRED'
+ * if (isSvidkitError(err) && err.code === code) console.log(statusTable[code].http) // 401
+ * ```
+ */
 export type ErrorCode = keyof typeof statusTable

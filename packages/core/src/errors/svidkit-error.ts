@@ -2,7 +2,15 @@ import { type ErrorCode, statusTable } from './status-table.js'
 
 const BRAND = Symbol.for('@svidkit/core.error')
 
-/** Options accepted by every svidkit error constructor. */
+/**
+ * Options accepted by every svidkit error constructor.
+ *
+ * @example
+ * ```ts
+ * const options: SvidkitErrorOptions = { cause: err, details: { rule: 'orders-read' } }
+ * throw new AccessDeniedError('ERR_ACCESS_DENIED', 'denied by rule "orders-read"', options)
+ * ```
+ */
 export interface SvidkitErrorOptions {
   /** The underlying error, kept for debugging; never shown to callers by the adapters. */
   cause?: unknown

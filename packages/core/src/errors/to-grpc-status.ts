@@ -1,7 +1,16 @@
 import { statusTable } from './status-table.js'
 import { toSvidkitError } from './to-svidkit-error.js'
 
-/** A gRPC status to send: numeric `code` and `details` text. */
+/**
+ * A gRPC status to send: numeric `code` and `details` text.
+ *
+ * @example
+ * ```ts
+ * const status: GrpcErrorStatus = toGrpcStatus(new CredentialsError('ERR_CREDENTIALS_MISSING', 'no credentials'))
+ * status.code // 16 (UNAUTHENTICATED)
+ * status.details // 'ERR_CREDENTIALS_MISSING: credentials: no credentials'
+ * ```
+ */
 export interface GrpcErrorStatus {
   /** 3 INVALID_ARGUMENT, 7 PERMISSION_DENIED, 13 INTERNAL, 14 UNAVAILABLE or 16 UNAUTHENTICATED. */
   readonly code: number

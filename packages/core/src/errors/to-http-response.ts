@@ -2,13 +2,30 @@ import type { ErrorCode } from './status-table.js'
 import { statusTable } from './status-table.js'
 import { toSvidkitError } from './to-svidkit-error.js'
 
-/** Options for {@link toHttpResponse}. */
+/**
+ * Options for {@link toHttpResponse}.
+ *
+ * @example
+ * ```ts
+ * const options: HttpResponseOptions = { realm: 'orders' }
+ * toHttpResponse(new CredentialsError('ERR_CREDENTIALS_MISSING', 'no credentials'), options).headers
+ * // { 'www-authenticate': 'Bearer realm="orders"' }
+ * ```
+ */
 export interface HttpResponseOptions {
   /** The `realm` of the `WWW-Authenticate` challenge. Default `svidkit`. */
   realm?: string
 }
 
-/** The JSON body svidkit adapters send for an error. */
+/**
+ * The JSON body svidkit adapters send for an error.
+ *
+ * @example
+ * ```ts
+ * const body: HttpErrorBody = toHttpResponse(new AccessDeniedError('ERR_ACCESS_DENIED', 'no rule allows this call')).body
+ * // { statusCode: 403, error: 'forbidden', code: 'ERR_ACCESS_DENIED', message: 'authz: no rule allows this call' }
+ * ```
+ */
 export interface HttpErrorBody {
   /** HTTP status, repeated for clients that only read the body. */
   readonly statusCode: number
@@ -20,7 +37,16 @@ export interface HttpErrorBody {
   readonly message: string
 }
 
-/** A ready-to-send HTTP error response. */
+/**
+ * A ready-to-send HTTP error response.
+ *
+ * @example
+ * ```ts
+ * const response: HttpErrorResponse = toHttpResponse(new CredentialsError('ERR_CREDENTIALS_MISSING', 'no credentials'))
+ * response.status // 401
+ * response.headers['www-authenticate'] // 'Bearer realm="svidkit"'
+ * ```
+ */
 export interface HttpErrorResponse {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>

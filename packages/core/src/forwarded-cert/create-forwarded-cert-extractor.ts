@@ -15,7 +15,19 @@ import {
 } from './forwarded-cert-presets.js'
 import { chainCacheKey, checkCacheSize, checkClockSkew, VerifiedChainCache } from './verified-chain-cache.js'
 
-/** Options for {@link createForwardedCertExtractor}. */
+/**
+ * Options for {@link createForwardedCertExtractor}.
+ *
+ * @example
+ * ```ts
+ * const options: ForwardedCertOptions = {
+ *   format: 'haproxy',
+ *   bundles,
+ *   trustedPeers: { addresses: ['10.0.0.0/8'] },
+ * }
+ * const fwd = createForwardedCertExtractor(options)
+ * ```
+ */
 export interface ForwardedCertOptions {
   /** The proxy's header format. */
   format: ForwardedCertFormat
@@ -39,7 +51,19 @@ export interface ForwardedCertOptions {
   cacheSize?: number
 }
 
-/** What a forwarded-cert extractor needs from a request; framework-neutral. */
+/**
+ * What a forwarded-cert extractor needs from a request; framework-neutral.
+ *
+ * @example
+ * ```ts
+ * const input: ForwardedCertExtractInput = {
+ *   header: req.headers['x-ssl-client-cert'],
+ *   chainHeader: req.headers['x-ssl-client-chain'],
+ *   peerAddress: req.socket.remoteAddress,
+ * }
+ * const result = fwd.extract(input)
+ * ```
+ */
 export interface ForwardedCertExtractInput {
   /** The certificate header (`req.headersDistinct[name]` or `req.headers[name]`). */
   header: string | readonly string[] | undefined
@@ -51,7 +75,18 @@ export interface ForwardedCertExtractInput {
   peerSpiffeId?: SpiffeId | undefined
 }
 
-/** A caller whose forwarded certificate verified as an X.509-SVID. */
+/**
+ * A caller whose forwarded certificate verified as an X.509-SVID.
+ *
+ * @example
+ * ```ts
+ * const result = fwd.extract({ header: req.headers['ssl-client-cert'], peerAddress: req.socket.remoteAddress })
+ * if (result) {
+ *   const { caller, expiresAt }: ForwardedCertCaller = result
+ *   console.log(`${caller} until ${expiresAt.toISOString()}`)
+ * }
+ * ```
+ */
 export interface ForwardedCertCaller {
   /** The caller's SPIFFE ID, from the verified leaf. */
   readonly caller: SpiffeId
@@ -63,10 +98,27 @@ export interface ForwardedCertCaller {
   readonly expiresAt: Date
 }
 
-/** The result of {@link ForwardedCertExtractor.extract}: `undefined` when there is no header or it was ignored. */
+/**
+ * The result of {@link ForwardedCertExtractor.extract}: `undefined` when there is no header or it was ignored.
+ *
+ * @example
+ * ```ts
+ * const result: ForwardedCertResult = fwd.extract({ header: undefined, peerAddress: '127.0.0.1' })
+ * result // undefined: no header
+ * ```
+ */
 export type ForwardedCertResult = ForwardedCertCaller | undefined
 
-/** A compiled forwarded-certificate configuration. */
+/**
+ * A compiled forwarded-certificate configuration.
+ *
+ * @example
+ * ```ts
+ * const fwd: ForwardedCertExtractor = createForwardedCertExtractor({ format: 'nginx', bundles })
+ * fwd.preset.header // 'ssl-client-cert'
+ * const result = fwd.extract({ header: req.headers[fwd.preset.header], peerAddress: req.socket.remoteAddress })
+ * ```
+ */
 export interface ForwardedCertExtractor {
   /** The preset of the configured format (usual header names). */
   readonly preset: ForwardedCertPreset

@@ -19,7 +19,15 @@ import { type ForwardedCertFormat, forwardedCertPresets } from './forwarded-cert
  */
 export const DEFAULT_FORWARDED_CERT_MAX_LENGTH = 16 * 1024
 
-/** Options for {@link decodeForwardedCert}. */
+/**
+ * Options for {@link decodeForwardedCert}.
+ *
+ * @example
+ * ```ts
+ * const options: DecodeForwardedCertOptions = { chain: req.headers['x-ssl-client-chain'], maxLength: 32 * 1024 }
+ * const [leaf, ...intermediates] = decodeForwardedCert(req.headers['x-ssl-client-cert'] ?? '', 'haproxy', options)
+ * ```
+ */
 export interface DecodeForwardedCertOptions {
   /**
    * The companion header with the certificates after the leaf (leaf excluded): RFC 9440

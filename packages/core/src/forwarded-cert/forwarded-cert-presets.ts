@@ -27,7 +27,16 @@ export type ForwardedCertFormat =
   | 'haproxy'
   | 'rfc9440'
 
-/** Where a proxy puts the client certificate, for one {@link ForwardedCertFormat}. */
+/**
+ * Where a proxy puts the client certificate, for one {@link ForwardedCertFormat}.
+ *
+ * @example
+ * ```ts
+ * const preset: ForwardedCertPreset = forwardedCertPresets.haproxy
+ * preset.header // 'x-ssl-client-cert'
+ * preset.chainHeader // 'x-ssl-client-chain'
+ * ```
+ */
 export interface ForwardedCertPreset {
   /** The format name. */
   readonly format: ForwardedCertFormat

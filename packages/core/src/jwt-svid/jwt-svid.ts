@@ -28,7 +28,15 @@ export interface JwtSvid {
   readonly hint?: string | undefined
 }
 
-/** What to ask for when fetching a JWT-SVID (go-spiffe `jwtsvid.Params`). */
+/**
+ * What to ask for when fetching a JWT-SVID (go-spiffe `jwtsvid.Params`).
+ *
+ * @example
+ * ```ts
+ * const params: JwtSvidParams = { audience: 'spiffe://example.org/orders', extraAudiences: ['orders'], subject: 'spiffe://example.org/web' }
+ * const { token } = await jwtSource.fetchJwtSvid(params)
+ * ```
+ */
 export interface JwtSvidParams {
   /** The audience the token is for. */
   readonly audience: string

@@ -27,7 +27,18 @@ import {
 } from '../internal/jws.js'
 import { getJson, RemoteJwks, type RemoteJwksSettings } from './remote-jwks.js'
 
-/** One trusted OIDC issuer: where its keys are and what its tokens must say. */
+/**
+ * One trusted OIDC issuer: where its keys are and what its tokens must say.
+ *
+ * @example
+ * ```ts
+ * const google: OidcIssuerOptions = { issuer: 'https://accounts.google.com', audience: 'orders', requiredClaims: ['azp'] }
+ * const k8s: OidcIssuerOptions = {
+ *   issuer: 'https://kubernetes.default.svc', jwksUri: 'https://kubernetes.default.svc/openid/v1/jwks', audience: 'orders', ca: clusterCaPem,
+ * }
+ * const oidc = createOidcVerifier([google, k8s])
+ * ```
+ */
 export interface OidcIssuerOptions {
   /** The exact `iss` value, e.g. `https://accounts.google.com` or a Kubernetes API server issuer URL. */
   issuer: string
@@ -55,7 +66,16 @@ export interface OidcIssuerOptions {
   maxTokenBytes?: number
 }
 
-/** A verified OIDC token. */
+/**
+ * A verified OIDC token.
+ *
+ * @example
+ * ```ts
+ * const verified: OidcToken = await oidc.verify(token)
+ * verified.principal // { iss: 'https://accounts.google.com', sub: '1234567890' }
+ * verified.scopes // from `scope` or `scp`, e.g. ['orders:read']
+ * ```
+ */
 export interface OidcToken {
   /** The principal: the pair `{ iss, sub }`, never a joined string. */
   readonly principal: { readonly iss: string; readonly sub: string }
@@ -67,7 +87,16 @@ export interface OidcToken {
   readonly claims: Readonly<Record<string, unknown>>
 }
 
-/** Verifies tokens from a fixed set of OIDC issuers. */
+/**
+ * Verifies tokens from a fixed set of OIDC issuers.
+ *
+ * @example
+ * ```ts
+ * const oidc: OidcVerifier = createOidcVerifier([{ issuer: 'https://accounts.google.com', audience: 'orders' }])
+ * oidc.hasIssuer('https://accounts.google.com') // true
+ * const { principal } = await oidc.verify(token)
+ * ```
+ */
 export interface OidcVerifier {
   /** Whether `iss` is one of the configured issuers. */
   hasIssuer(iss: string): boolean

@@ -2,7 +2,15 @@ import type { Caller, CallerChannel, OidcPrincipal } from '../caller/caller.js'
 import { OptionsError } from '../errors/domain-errors.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 
-/** Options for {@link callerFromId}. */
+/**
+ * Options for {@link callerFromId}.
+ *
+ * @example
+ * ```ts
+ * const options: CallerFromIdOptions = { channel: 'jwt', scopes: ['orders:read'], claims: { azp: 'portal' } }
+ * const caller = callerFromId('spiffe://example.org/ns/shop/sa/web', options)
+ * ```
+ */
 export interface CallerFromIdOptions {
   /** Default `mtls` for a SPIFFE ID, `oidc` for an `{ iss, sub }` principal. */
   channel?: CallerChannel

@@ -7,7 +7,14 @@ import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import { normalizeHttpPath } from './normalize-http-path.js'
 import type { AuthorizationInput, Decision, IdentitySpec, SyncAuthorizer } from './types.js'
 
-/** A Cedar JSON value (`CedarValueJson` in cedar-wasm). */
+/**
+ * A Cedar JSON value (`CedarValueJson` in cedar-wasm).
+ *
+ * @example
+ * ```ts
+ * const attrs: Record<string, CedarValue> = { team: 'payments', level: 3, oncall: true, regions: ['eu', 'us'] }
+ * ```
+ */
 export type CedarValue =
   | string
   | number
@@ -15,13 +22,32 @@ export type CedarValue =
   | readonly CedarValue[]
   | { readonly [key: string]: CedarValue }
 
-/** A Cedar entity uid. */
+/**
+ * A Cedar entity uid.
+ *
+ * @example
+ * ```ts
+ * const admins: CedarEntityUid = { type: 'Svidkit::Group', id: 'admins' }
+ * ```
+ */
 export interface CedarEntityUid {
   readonly type: string
   readonly id: string
 }
 
-/** A Cedar entity in the JSON entity format. */
+/**
+ * A Cedar entity in the JSON entity format.
+ *
+ * @example
+ * ```ts
+ * const admin: CedarEntity = {
+ *   uid: { type: 'Svidkit::Workload', id: 'spiffe://example.org/admin' },
+ *   attrs: {},
+ *   parents: [{ type: 'Svidkit::Group', id: 'admins' }],
+ * }
+ * createCedarAuthorizer({ policies, entities: [admin] })
+ * ```
+ */
 export interface CedarEntity {
   readonly uid: CedarEntityUid
   readonly attrs: { readonly [key: string]: CedarValue }
@@ -49,6 +75,13 @@ type CedarAnswer =
 /**
  * The part of `@cedar-policy/cedar-wasm` (4.x, `nodejs` flavour) this adapter uses. Pass the module
  * as `cedar` to skip the lazy `require`, e.g. when bundling.
+ *
+ * @example
+ * ```ts
+ * import * as cedarWasm from '@cedar-policy/cedar-wasm/nodejs'
+ * const cedar: CedarModule = cedarWasm
+ * const authorizer = createCedarAuthorizer({ policies, cedar })
+ * ```
  */
 export interface CedarModule {
   policySetTextToParts(text: string): {
@@ -67,7 +100,19 @@ export interface CedarModule {
   statefulIsAuthorized?(call: never): CedarAnswer
 }
 
-/** Options for {@link createCedarAuthorizer}. */
+/**
+ * Options for {@link createCedarAuthorizer}.
+ *
+ * @example
+ * ```ts
+ * const options: CedarAuthorizerOptions = {
+ *   policies: readFileSync('policies.cedar', 'utf8'),
+ *   entities: (input) => (input.caller.channel === 'oidc' ? [] : [admin]),
+ *   identity: { template: '/tenant/{tenant}/{service}' },
+ * }
+ * const authorizer = createCedarAuthorizer(options)
+ * ```
+ */
 export interface CedarAuthorizerOptions {
   /**
    * Cedar policy text. Give each policy an `@id("…")` annotation: it is reported as the

@@ -5,13 +5,30 @@ import { definePolicy } from './define-policy.js'
 import { evaluateCompiled } from './evaluate-policy.js'
 import type { AuthorizationInput, Decision, Policy, PolicyDocument, SyncAuthorizer } from './types.js'
 
-/** Options for {@link createPolicyAuthorizer}. */
+/**
+ * Options for {@link createPolicyAuthorizer}.
+ *
+ * @example
+ * ```ts
+ * const options: PolicyAuthorizerOptions = { self: 'spiffe://example.org/ns/shop/sa/orders' }
+ * const authorizer = createPolicyAuthorizer(loadPolicyFile('policy.yaml'), options)
+ * ```
+ */
 export interface PolicyAuthorizerOptions {
   /** The service's own SPIFFE ID, used when `input.self` is `undefined` (for `sameAs: self`). */
   self?: SpiffeId | string
 }
 
-/** The built-in policy engine as an authorizer. Synchronous. */
+/**
+ * The built-in policy engine as an authorizer. Synchronous.
+ *
+ * @example
+ * ```ts
+ * const authorizer: PolicyAuthorizer = createPolicyAuthorizer(loadPolicyFile('policy.yaml'))
+ * authorizer.policy // the validated policy it evaluates
+ * const decision = authorizer.authorize(input) // a Decision, synchronously
+ * ```
+ */
 export interface PolicyAuthorizer extends SyncAuthorizer {
   /** The policy it evaluates. */
   readonly policy: Policy

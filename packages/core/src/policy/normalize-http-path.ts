@@ -1,4 +1,12 @@
-/** The result of {@link normalizeHttpPath}. */
+/**
+ * The result of {@link normalizeHttpPath}.
+ *
+ * @example
+ * ```ts
+ * const n: NormalizedHttpPath = normalizeHttpPath('/public/%2e%2e/admin')
+ * if (!n.normal) console.log(n.problem) // why: here, a dot segment once decoded
+ * ```
+ */
 export interface NormalizedHttpPath {
   /** The path used for matching: query and fragment dropped, unreserved `%XX` decoded, other escapes upper-cased. */
   readonly path: string

@@ -2,7 +2,18 @@ import { AccessDeniedError, OptionsError } from '../errors/domain-errors.js'
 import { normalizeHttpPath } from './normalize-http-path.js'
 import type { AuthorizationInput, Authorizer, Decision } from './types.js'
 
-/** Options for {@link createOpaAuthorizer}. */
+/**
+ * Options for {@link createOpaAuthorizer}.
+ *
+ * @example
+ * ```ts
+ * const options: OpaAuthorizerOptions = {
+ *   url: 'http://127.0.0.1:8181', path: 'svidkit/authz/allow', timeoutMs: 200,
+ *   headers: { authorization: `Bearer ${opaToken}` }, onUnavailable: 'deny',
+ * }
+ * const authorizer = createOpaAuthorizer(options)
+ * ```
+ */
 export interface OpaAuthorizerOptions {
   /** OPA's base URL, e.g. `http://127.0.0.1:8181`. */
   url: string | URL
@@ -25,7 +36,18 @@ export interface OpaAuthorizerOptions {
   fetch?: typeof globalThis.fetch
 }
 
-/** The default `input` document sent to OPA. No token or certificate is ever included. */
+/**
+ * The default `input` document sent to OPA. No token or certificate is ever included.
+ *
+ * @example
+ * ```ts
+ * const input: OpaInput = {
+ *   caller: { channel: 'mtls', spiffeId: 'spiffe://example.org/web', trustDomain: 'example.org', scopes: [], captures: {} },
+ *   self: 'spiffe://example.org/orders',
+ *   operation: { kind: 'http', method: 'GET', path: '/orders/42' },
+ * } // sent as `{"input": …}` to POST <url>/v1/data/<path>
+ * ```
+ */
 export interface OpaInput {
   readonly caller: {
     readonly channel: string
@@ -42,7 +64,15 @@ export interface OpaInput {
     | { readonly kind: 'grpc'; readonly method: string }
 }
 
-/** The OPA authorizer: always asynchronous. */
+/**
+ * The OPA authorizer: always asynchronous.
+ *
+ * @example
+ * ```ts
+ * const authorizer: OpaAuthorizer = createOpaAuthorizer({ url: 'http://127.0.0.1:8181', path: 'svidkit/authz' })
+ * const decision = await authorizer.authorize(input) // always a Promise
+ * ```
+ */
 export interface OpaAuthorizer extends Authorizer {
   authorize(input: AuthorizationInput): Promise<Decision>
 }

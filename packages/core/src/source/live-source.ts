@@ -1,4 +1,13 @@
-/** Events every long-lived source emits. */
+/**
+ * Events every long-lived source emits.
+ *
+ * @example
+ * ```ts
+ * source.on('update', () => console.log('new SVIDs or bundles'))
+ * source.on('error', (error) => console.warn('watch failed, still serving the last state:', error.message))
+ * const events: (keyof SourceEventMap)[] = ['update', 'error']
+ * ```
+ */
 export interface SourceEventMap {
   /** New SVIDs or bundles were applied. */
   update: []

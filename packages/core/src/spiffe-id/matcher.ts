@@ -3,7 +3,15 @@ import { validateSegment } from './grammar.js'
 import { SpiffeId } from './spiffe-id.js'
 import { TrustDomain } from './trust-domain.js'
 
-/** The result of a {@link Matcher}: named captures on a match, a reason otherwise. */
+/**
+ * The result of a {@link Matcher}: named captures on a match, a reason otherwise.
+ *
+ * @example
+ * ```ts
+ * const r: MatchResult = matchMemberOf('example.org')(SpiffeId.parse('spiffe://other.org/web'))
+ * if (!r.matched) r.reason // 'unexpected trust domain "other.org"'
+ * ```
+ */
 export type MatchResult =
   | { readonly matched: true; readonly captures: Readonly<Record<string, string>> }
   | { readonly matched: false; readonly reason: string }
@@ -107,7 +115,15 @@ export function matchPathPrefix(trustDomain: TrustDomain | string, prefix: strin
   })
 }
 
-/** Options for {@link matchPathTemplate}. */
+/**
+ * Options for {@link matchPathTemplate}.
+ *
+ * @example
+ * ```ts
+ * const options: PathTemplateOptions = { trustDomain: 'cluster.local' }
+ * matchPathTemplate('/ns/{namespace}/{**}', options)(SpiffeId.parse('spiffe://other.local/ns/a/b')).matched // false
+ * ```
+ */
 export interface PathTemplateOptions {
   /** Restrict the match to one trust domain. Without it, any trust domain matches. */
   trustDomain?: TrustDomain | string

@@ -1,7 +1,15 @@
 import { fail, MAX_ID_BYTES, SCHEME_PREFIX, splitSpiffeId, validatePath, validateSegment } from './grammar.js'
 import { TrustDomain } from './trust-domain.js'
 
-/** Options for {@link SpiffeId.parse}. */
+/**
+ * Options for {@link SpiffeId.parse}.
+ *
+ * @example
+ * ```ts
+ * const options: SpiffeIdParseOptions = { normalize: true }
+ * SpiffeId.parse('SPIFFE://Example.org/Web', options).toString() // 'spiffe://example.org/Web'
+ * ```
+ */
 export interface SpiffeIdParseOptions {
   /**
    * Lower-case the scheme and trust domain before validating (SPIFFE-ID §2.4 says they are

@@ -1,7 +1,15 @@
 import { SCHEME_PREFIX, splitSpiffeId, validateTrustDomainName } from './grammar.js'
 import { SpiffeId } from './spiffe-id.js'
 
-/** Options for {@link TrustDomain.parse}. */
+/**
+ * Options for {@link TrustDomain.parse}.
+ *
+ * @example
+ * ```ts
+ * const options: TrustDomainParseOptions = { normalize: true }
+ * TrustDomain.parse('Example.ORG', options).name // 'example.org'
+ * ```
+ */
 export interface TrustDomainParseOptions {
   /** Lower-case the scheme and name before validating (java-spiffe / py-spiffe behaviour). Default `false`: reject. */
   normalize?: boolean

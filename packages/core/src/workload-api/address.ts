@@ -11,7 +11,16 @@ import { WorkloadApiError } from '../errors/domain-errors.js'
  */
 export const SPIFFE_ENDPOINT_SOCKET = 'SPIFFE_ENDPOINT_SOCKET'
 
-/** A validated Workload API endpoint address. */
+/**
+ * A validated Workload API endpoint address.
+ *
+ * @example
+ * ```ts
+ * const addr: WorkloadApiAddress = parseWorkloadApiAddress('tcp://127.0.0.1:8081')
+ * if (addr.network === 'tcp') addr.port // 8081
+ * addr.grpcTarget // 'ipv4:127.0.0.1:8081'
+ * ```
+ */
 export type WorkloadApiAddress =
   | {
       /** The address as given (`unix:///run/spire/agent.sock`). */

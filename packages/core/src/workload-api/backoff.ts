@@ -4,6 +4,12 @@ import { OptionsError } from '../errors/domain-errors.js'
  * Exponential backoff with jitter for Workload API watches (Workload API App. A). The delay before
  * retry `n` (0-based) is `min(maxMs, initialMs * multiplier^n)`, then multiplied by a random factor in
  * `[1 - jitter, 1 + jitter]` (and capped at `maxMs` again). It resets on every received message.
+ *
+ * @example
+ * ```ts
+ * const backoff: BackoffOptions = { initialMs: 500, maxMs: 10_000, multiplier: 2, jitter: 0.1 }
+ * const source = await X509Source.create({ backoff })
+ * ```
  */
 export interface BackoffOptions {
   /** First delay. Default 1000 ms. */

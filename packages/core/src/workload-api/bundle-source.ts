@@ -7,7 +7,15 @@ import type { LiveSource, SourceEventMap } from '../source/live-source.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import { SourceCore, type WatchState, type WorkloadSourceOptions } from './source-core.js'
 
-/** Options for {@link BundleSource.create}. */
+/**
+ * Options for {@link BundleSource.create}.
+ *
+ * @example
+ * ```ts
+ * const options: BundleSourceOptions = { jwt: false, timeoutMs: 5000 } // X.509 bundles only
+ * await using bundles = await BundleSource.create(options)
+ * ```
+ */
 export interface BundleSourceOptions extends WorkloadSourceOptions {
   /** Stream X.509 bundles (`FetchX509Bundles`). Default `true`. */
   x509?: boolean | undefined

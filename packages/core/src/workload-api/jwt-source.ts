@@ -9,7 +9,15 @@ import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import { abortedError } from './grpc-status.js'
 import { SourceCore, type WatchState, type WorkloadSourceOptions } from './source-core.js'
 
-/** Options for {@link JwtSource.create}. */
+/**
+ * Options for {@link JwtSource.create}.
+ *
+ * @example
+ * ```ts
+ * const options: JwtSourceOptions = { address: 'unix:///run/spire/agent.sock', cacheSize: 10 }
+ * await using source = await JwtSource.create(options)
+ * ```
+ */
 export interface JwtSourceOptions extends WorkloadSourceOptions {
   /** How many JWT-SVIDs (distinct audience + subject) to keep. Default 100. */
   cacheSize?: number | undefined

@@ -8,7 +8,15 @@ import type { BackoffOptions } from './backoff.js'
 import { grpcCodeOf } from './grpc-status.js'
 import { WorkloadApiClient, type WorkloadApiClientOptions } from './workload-api-client.js'
 
-/** Options every Workload API source takes. */
+/**
+ * Options every Workload API source takes.
+ *
+ * @example
+ * ```ts
+ * const options: WorkloadSourceOptions = { address: 'unix:///run/spire/agent.sock', timeoutMs: 10_000, signal: controller.signal }
+ * const source = await BundleSource.create(options)
+ * ```
+ */
 export interface WorkloadSourceOptions {
   /** The Workload API address (`unix:///…` / `tcp://IP:port`). Default `$SPIFFE_ENDPOINT_SOCKET`. */
   address?: string | undefined

@@ -26,7 +26,15 @@ import {
   type X509SvidResponseMessage,
 } from './workload-proto.js'
 
-/** Options for {@link WorkloadApiClient}. */
+/**
+ * Options for {@link WorkloadApiClient}.
+ *
+ * @example
+ * ```ts
+ * const options: WorkloadApiClientOptions = { address: 'tcp://127.0.0.1:8081', backoff: { maxMs: 5000 } }
+ * const client = new WorkloadApiClient(options)
+ * ```
+ */
 export interface WorkloadApiClientOptions {
   /**
    * The Workload API address, `unix:///abs/path.sock` or `tcp://IP:port`. Default:
@@ -39,13 +47,31 @@ export interface WorkloadApiClientOptions {
   channelOptions?: ChannelOptions | undefined
 }
 
-/** Options of a one-shot call. */
+/**
+ * Options of a one-shot call.
+ *
+ * @example
+ * ```ts
+ * const options: CallOptions = { signal: AbortSignal.timeout(5000) } // ERR_WORKLOAD_API_TIMEOUT after 5 s
+ * const svid = await client.fetchX509Svid(options)
+ * ```
+ */
 export interface CallOptions {
   /** Cancels the call; an `AbortSignal.timeout()` makes it fail with `ERR_WORKLOAD_API_TIMEOUT`. */
   signal?: AbortSignal | undefined
 }
 
-/** Options of a watch. */
+/**
+ * Options of a watch.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController()
+ * const options: WatchOptions = { signal: controller.signal, backoff: { initialMs: 200 } }
+ * const done = client.watchX509Bundles({ onUpdate: (set) => console.log(set.size) }, options)
+ * controller.abort() // `done` resolves
+ * ```
+ */
 export interface WatchOptions {
   /** Stops the watch: the promise returned by `watch*` then resolves. */
   signal?: AbortSignal | undefined
@@ -53,7 +79,18 @@ export interface WatchOptions {
   backoff?: BackoffOptions | undefined
 }
 
-/** Receives the messages of a watch. */
+/**
+ * Receives the messages of a watch.
+ *
+ * @example
+ * ```ts
+ * const watcher: Watcher<BundleSet> = {
+ *   onUpdate: (bundles) => console.log(bundles.trustDomains().map(String)),
+ *   onError: (err) => console.warn(err.code),
+ * }
+ * await client.watchJwtBundles(watcher, { signal })
+ * ```
+ */
 export interface Watcher<T> {
   /** A new full state (every message replaces the previous one: absent entries were redacted). */
   onUpdate(value: T): void
@@ -64,7 +101,16 @@ export interface Watcher<T> {
   onError?(error: WorkloadApiError): void
 }
 
-/** The result of {@link WorkloadApiClient.validateJwtSvid}: the token as the agent validated it. */
+/**
+ * The result of {@link WorkloadApiClient.validateJwtSvid}: the token as the agent validated it.
+ *
+ * @example
+ * ```ts
+ * const validated: ValidatedJwtSvid = await client.validateJwtSvid(token, 'spiffe://example.org/orders')
+ * validated.id.toString() // the agent's spiffe_id, e.g. 'spiffe://example.org/web'
+ * validated.claims.aud // ['spiffe://example.org/orders'], as the agent returned it
+ * ```
+ */
 export interface ValidatedJwtSvid extends JwtSvid {
   /** The claims the agent returned in `ValidateJWTSVIDResponse.claims` (SPIRE may filter foreign ones). */
   readonly claims: Readonly<Record<string, unknown>>

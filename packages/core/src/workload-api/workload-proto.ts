@@ -133,9 +133,29 @@ export const WORKLOAD_API_SERVICE_NAME = 'SpiffeWorkloadAPI'
 // Plain-object message shapes (protobufjs camelCase field names). Bytes are Uint8Array (Buffer when
 // decoded); maps are plain objects keyed by trust domain SPIFFE ID.
 
-/** `X509SVIDRequest` (empty). */
+/**
+ * `X509SVIDRequest` (empty).
+ *
+ * @example
+ * ```ts
+ * const request: X509SvidRequestMessage = {}
+ * workloadApiServiceDefinition.FetchX509SVID.requestSerialize(request) // an empty message
+ * ```
+ */
 export type X509SvidRequestMessage = Record<string, never>
-/** `X509SVID`. */
+/**
+ * `X509SVID`.
+ *
+ * @example
+ * ```ts
+ * const svid: X509SvidMessage = {
+ *   spiffeId: 'spiffe://example.org/web', hint: '',
+ *   x509Svid: chainDer, // leaf first, concatenated DER
+ *   x509SvidKey: keyDer, // PKCS#8 DER
+ *   bundle: x509Bundle.toDer(), // the bundle of the SVID's own trust domain
+ * }
+ * ```
+ */
 export interface X509SvidMessage {
   spiffeId: string
   x509Svid: Uint8Array
@@ -143,41 +163,113 @@ export interface X509SvidMessage {
   bundle: Uint8Array
   hint: string
 }
-/** `X509SVIDResponse`. */
+/**
+ * `X509SVIDResponse`.
+ *
+ * @example
+ * ```ts
+ * const response: X509SvidResponseMessage = { svids: [svid], crl: [], federatedBundles: { 'spiffe://other.org': otherBundle.toDer() } }
+ * const bytes = workloadApiServiceDefinition.FetchX509SVID.responseSerialize(response)
+ * ```
+ */
 export interface X509SvidResponseMessage {
   svids: X509SvidMessage[]
   crl: Uint8Array[]
   federatedBundles: Record<string, Uint8Array>
 }
-/** `X509BundlesRequest` (empty). */
+/**
+ * `X509BundlesRequest` (empty).
+ *
+ * @example
+ * ```ts
+ * const request: X509BundlesRequestMessage = {}
+ * workloadApiServiceDefinition.FetchX509Bundles.requestSerialize(request) // an empty message
+ * ```
+ */
 export type X509BundlesRequestMessage = Record<string, never>
-/** `X509BundlesResponse`. */
+/**
+ * `X509BundlesResponse`.
+ *
+ * @example
+ * ```ts
+ * const response: X509BundlesResponseMessage = { crl: [], bundles: { 'spiffe://example.org': x509Bundle.toDer() } }
+ * const bytes = workloadApiServiceDefinition.FetchX509Bundles.responseSerialize(response)
+ * ```
+ */
 export interface X509BundlesResponseMessage {
   crl: Uint8Array[]
   bundles: Record<string, Uint8Array>
 }
-/** `JWTSVIDRequest`. */
+/**
+ * `JWTSVIDRequest`.
+ *
+ * @example
+ * ```ts
+ * const request: JwtSvidRequestMessage = { audience: ['spiffe://example.org/orders'], spiffeId: '' } // '' = every identity
+ * const bytes = workloadApiServiceDefinition.FetchJWTSVID.requestSerialize(request)
+ * ```
+ */
 export interface JwtSvidRequestMessage {
   audience: string[]
   spiffeId: string
 }
-/** `JWTSVID`. */
+/**
+ * `JWTSVID`.
+ *
+ * @example
+ * ```ts
+ * const svid: JwtSvidMessage = { spiffeId: 'spiffe://example.org/web', svid: token, hint: '' }
+ * ```
+ */
 export interface JwtSvidMessage {
   spiffeId: string
   svid: string
   hint: string
 }
-/** `JWTSVIDResponse`. */
+/**
+ * `JWTSVIDResponse`.
+ *
+ * @example
+ * ```ts
+ * const response: JwtSvidResponseMessage = { svids: [{ spiffeId: 'spiffe://example.org/web', svid: token, hint: '' }] }
+ * const bytes = workloadApiServiceDefinition.FetchJWTSVID.responseSerialize(response)
+ * ```
+ */
 export interface JwtSvidResponseMessage {
   svids: JwtSvidMessage[]
 }
-/** `JWTBundlesRequest` (empty). */
+/**
+ * `JWTBundlesRequest` (empty).
+ *
+ * @example
+ * ```ts
+ * const request: JwtBundlesRequestMessage = {}
+ * workloadApiServiceDefinition.FetchJWTBundles.requestSerialize(request) // an empty message
+ * ```
+ */
 export type JwtBundlesRequestMessage = Record<string, never>
-/** `JWTBundlesResponse`: JWKS JSON bytes keyed by trust domain SPIFFE ID. */
+/**
+ * `JWTBundlesResponse`: JWKS JSON bytes keyed by trust domain SPIFFE ID.
+ *
+ * @example
+ * ```ts
+ * const response: JwtBundlesResponseMessage = {
+ *   bundles: { 'spiffe://example.org': Buffer.from(JSON.stringify(jwtBundle.toJwks())) },
+ * }
+ * ```
+ */
 export interface JwtBundlesResponseMessage {
   bundles: Record<string, Uint8Array>
 }
-/** `ValidateJWTSVIDRequest`. */
+/**
+ * `ValidateJWTSVIDRequest`.
+ *
+ * @example
+ * ```ts
+ * const request: ValidateJwtSvidRequestMessage = { audience: 'spiffe://example.org/orders', svid: token }
+ * const bytes = workloadApiServiceDefinition.ValidateJWTSVID.requestSerialize(request)
+ * ```
+ */
 export interface ValidateJwtSvidRequestMessage {
   audience: string
   svid: string
@@ -185,6 +277,14 @@ export interface ValidateJwtSvidRequestMessage {
 /**
  * `ValidateJWTSVIDResponse`. `claims` is the `google.protobuf.Struct` converted to plain JSON, or
  * `null` when the field is absent from the message.
+ *
+ * @example
+ * ```ts
+ * const response: ValidateJwtSvidResponseMessage = {
+ *   spiffeId: 'spiffe://example.org/web',
+ *   claims: { sub: 'spiffe://example.org/web', aud: ['spiffe://example.org/orders'], exp: 1767225600 },
+ * }
+ * ```
  */
 export interface ValidateJwtSvidResponseMessage {
   spiffeId: string
@@ -348,5 +448,13 @@ export const workloadApiServiceDefinition = {
   ),
 } satisfies ServiceDefinition
 
-/** The RPC names of {@link workloadApiServiceDefinition}. */
+/**
+ * The RPC names of {@link workloadApiServiceDefinition}.
+ *
+ * @example
+ * ```ts
+ * const rpc: WorkloadApiRpc = 'FetchJWTSVID'
+ * workloadApiServiceDefinition[rpc].path // '/SpiffeWorkloadAPI/FetchJWTSVID'
+ * ```
+ */
 export type WorkloadApiRpc = keyof typeof workloadApiServiceDefinition

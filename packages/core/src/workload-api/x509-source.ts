@@ -13,13 +13,28 @@ import { SourceCore, type WatchState, type WorkloadSourceOptions } from './sourc
  * Which X.509-SVID an {@link X509Source} serves when the workload has several: the one with a hint,
  * the one with a SPIFFE ID, or your function's choice. Default: the first (the default identity,
  * Workload API §8).
+ *
+ * @example
+ * ```ts
+ * const byHint: X509SvidPicker = { hint: 'internal' }
+ * const byId: X509SvidPicker = { spiffeId: 'spiffe://example.org/web' }
+ * const byFn: X509SvidPicker = (svids) => svids.find((s) => s.id.path.startsWith('/ns/prod/'))
+ * ```
  */
 export type X509SvidPicker =
   | { readonly hint: string }
   | { readonly spiffeId: SpiffeId | string }
   | ((svids: readonly X509Svid[]) => X509Svid | undefined)
 
-/** Options for {@link X509Source.create}. */
+/**
+ * Options for {@link X509Source.create}.
+ *
+ * @example
+ * ```ts
+ * const options: X509SourceOptions = { address: 'unix:///run/spire/agent.sock', picker: { hint: 'internal' }, timeoutMs: 10_000 }
+ * await using source = await X509Source.create(options)
+ * ```
+ */
 export interface X509SourceOptions extends WorkloadSourceOptions {
   /** Which SVID to serve. Default: the first. */
   picker?: X509SvidPicker | undefined

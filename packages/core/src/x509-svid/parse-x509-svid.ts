@@ -5,7 +5,15 @@ import { certInfo, checkLeaf, checkSigner, idFromInfo } from './leaf-rules.js'
 import { type CertificateChainInput, normalizeChain } from './verify-x509-svid.js'
 import type { X509Svid } from './x509-svid.js'
 
-/** Options for {@link parseX509Svid}. */
+/**
+ * Options for {@link parseX509Svid}.
+ *
+ * @example
+ * ```ts
+ * const options: ParseX509SvidOptions = { hint: 'internal' }
+ * parseX509Svid(certPem, keyPem, options).hint // 'internal'
+ * ```
+ */
 export interface ParseX509SvidOptions {
   /** The Workload API hint to attach. */
   hint?: string | undefined

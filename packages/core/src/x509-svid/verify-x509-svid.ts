@@ -8,7 +8,15 @@ import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import { certInfo, checkLeaf, checkSigner, idFromInfo } from './leaf-rules.js'
 
-/** Options for {@link verifyX509Svid}. */
+/**
+ * Options for {@link verifyX509Svid}.
+ *
+ * @example
+ * ```ts
+ * const options: VerifyX509SvidOptions = { at: new Date('2030-01-01T00:00:00Z'), clockSkewSeconds: 30, maxPathLength: 4 }
+ * const { id } = verifyX509Svid(peerChainPem, bundles, options)
+ * ```
+ */
 export interface VerifyX509SvidOptions {
   /** The time to verify at. Default: now. */
   at?: Date
@@ -22,7 +30,16 @@ export interface VerifyX509SvidOptions {
   maxPathLength?: number
 }
 
-/** A verified X.509-SVID peer. */
+/**
+ * A verified X.509-SVID peer.
+ *
+ * @example
+ * ```ts
+ * const verified: VerifiedX509Svid = verifyX509Svid(peerChainPem, bundles)
+ * verified.id.toString() // 'spiffe://example.org/web'
+ * verified.chain.length // leaf, intermediates and the bundle authority
+ * ```
+ */
 export interface VerifiedX509Svid {
   /** The peer's SPIFFE ID. */
   readonly id: SpiffeId
@@ -34,7 +51,16 @@ export interface VerifiedX509Svid {
   readonly expiresAt: Date
 }
 
-/** A peer chain as svidkit accepts it: certificate objects or DER (leaf first), PEM text, or concatenated DER. */
+/**
+ * A peer chain as svidkit accepts it: certificate objects or DER (leaf first), PEM text, or concatenated DER.
+ *
+ * @example
+ * ```ts
+ * const fromPem: CertificateChainInput = readFileSync('chain.pem', 'utf8')
+ * const fromObjects: CertificateChainInput = [leaf, intermediate] // X509Certificate objects, leaf first
+ * verifyX509Svid(fromObjects, bundles)
+ * ```
+ */
 export type CertificateChainInput = readonly (X509Certificate | Uint8Array)[] | string | Uint8Array
 
 /**

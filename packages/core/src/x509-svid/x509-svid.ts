@@ -25,7 +25,16 @@ export interface X509Svid {
   readonly expiresAt: Date
 }
 
-/** Anything that can give the current X.509-SVID (go-spiffe `x509svid.Source`). */
+/**
+ * Anything that can give the current X.509-SVID (go-spiffe `x509svid.Source`).
+ *
+ * @example
+ * ```ts
+ * const svid = parseX509Svid(readFileSync('svid.pem', 'utf8'), readFileSync('svid_key.pem', 'utf8'))
+ * const source: X509SvidSource = { getX509Svid: () => svid }
+ * createCallerVerifier({ bundles, self: source })
+ * ```
+ */
 export interface X509SvidSource {
   /** The current SVID. Throws a `SourceError` when there is none to serve (closed, expired). */
   getX509Svid(): X509Svid

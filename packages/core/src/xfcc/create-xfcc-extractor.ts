@@ -14,7 +14,19 @@ import { checkMaxLength, parseXfccUnchecked } from './parse-xfcc.js'
 import { compileXfccSelector, type SelectXfccCallerOptions } from './select-xfcc-caller.js'
 import type { XfccElement } from './xfcc-element.js'
 
-/** Options for {@link createXfccExtractor}. */
+/**
+ * Options for {@link createXfccExtractor}.
+ *
+ * @example
+ * ```ts
+ * const options: XfccOptions = {
+ *   trustedPeers: { addresses: ['10.0.0.0/8'] },
+ *   by: 'spiffe://example.org/api',
+ *   certCheck: 'required',
+ *   bundles,
+ * }
+ * ```
+ */
 export interface XfccOptions extends SelectXfccCallerOptions {
   /**
    * Which direct peers (the proxy) may send the header: addresses/CIDRs (default loopback only) and/or
@@ -45,7 +57,18 @@ export interface XfccOptions extends SelectXfccCallerOptions {
   cacheSize?: number
 }
 
-/** What an extractor needs from a request; framework-neutral. */
+/**
+ * What an extractor needs from a request; framework-neutral.
+ *
+ * @example
+ * ```ts
+ * const input: XfccExtractInput = {
+ *   header: req.headersDistinct['x-forwarded-client-cert'],
+ *   peerAddress: req.socket.remoteAddress,
+ * }
+ * const result = xfcc.extract(input)
+ * ```
+ */
 export interface XfccExtractInput {
   /**
    * The `x-forwarded-client-cert` header: `req.headersDistinct['x-forwarded-client-cert']` (one string
@@ -58,7 +81,18 @@ export interface XfccExtractInput {
   peerSpiffeId?: SpiffeId | undefined
 }
 
-/** A caller vouched for by a trusted proxy through XFCC. */
+/**
+ * A caller vouched for by a trusted proxy through XFCC.
+ *
+ * @example
+ * ```ts
+ * const result = xfcc.extract({ header, peerAddress: req.socket.remoteAddress })
+ * if (result) {
+ *   const { caller, element, certificate }: XfccCaller = result
+ *   console.log(caller.toString(), element.hash?.[0], certificate === undefined ? 'Cert not checked' : 'Cert verified')
+ * }
+ * ```
+ */
 export interface XfccCaller {
   /** The caller's SPIFFE ID (the selected element's `URI`). */
   readonly caller: SpiffeId
@@ -70,10 +104,27 @@ export interface XfccCaller {
   readonly expiresAt?: Date
 }
 
-/** The result of {@link XfccExtractor.extract}: `undefined` when there is no header or it was ignored. */
+/**
+ * The result of {@link XfccExtractor.extract}: `undefined` when there is no header or it was ignored.
+ *
+ * @example
+ * ```ts
+ * const result: XfccResult = xfcc.extract({ header: undefined, peerAddress: '127.0.0.1' })
+ * result // undefined: no header
+ * ```
+ */
 export type XfccResult = XfccCaller | undefined
 
-/** A compiled XFCC configuration. */
+/**
+ * A compiled XFCC configuration.
+ *
+ * @example
+ * ```ts
+ * const xfcc: XfccExtractor = createXfccExtractor({ untrustedPeer: 'ignore' })
+ * const result = xfcc.extract({ header: 'By=spiffe://example.org/api;URI=spiffe://example.org/web', peerAddress: '127.0.0.1' })
+ * result?.caller.toString() // 'spiffe://example.org/web'
+ * ```
+ */
 export interface XfccExtractor {
   /**
    * Authenticates a request's XFCC header: trusted peer, parse, element selection, `By`, then the

@@ -10,7 +10,15 @@ import type { XfccElement } from './xfcc-element.js'
  */
 export const DEFAULT_XFCC_MAX_LENGTH = 16 * 1024
 
-/** Options for {@link parseXfcc}. */
+/**
+ * Options for {@link parseXfcc}.
+ *
+ * @example
+ * ```ts
+ * const options: ParseXfccOptions = { maxLength: 4096 }
+ * parseXfcc(req.headersDistinct['x-forwarded-client-cert'] ?? [], options) // ERR_XFCC_TOO_LARGE past 4096 characters
+ * ```
+ */
 export interface ParseXfccOptions {
   /**
    * Longest accepted header, in characters (one character per byte for a header value as Node

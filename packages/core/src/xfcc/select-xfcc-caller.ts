@@ -4,7 +4,19 @@ import type { Matcher } from '../spiffe-id/matcher.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import type { XfccElement } from './xfcc-element.js'
 
-/** Options for {@link selectXfccCaller} (and the selection part of `createXfccExtractor`). */
+/**
+ * Options for {@link selectXfccCaller} (and the selection part of `createXfccExtractor`).
+ *
+ * @example
+ * ```ts
+ * const options: SelectXfccCallerOptions = {
+ *   trustedHops: 2, // one trusted forwarding proxy between the caller and the last proxy
+ *   trustedProxies: matchId('spiffe://example.org/ingress'),
+ *   by: 'spiffe://example.org/api',
+ * }
+ * const { caller } = selectXfccCaller(parseXfcc(header), options)
+ * ```
+ */
 export interface SelectXfccCallerOptions {
   /**
    * Which element names the caller, counted from the end: `1` (default) is the last element, the one
@@ -30,7 +42,16 @@ export interface SelectXfccCallerOptions {
   acceptLegacySan?: boolean
 }
 
-/** The element that names the caller, and the caller. */
+/**
+ * The element that names the caller, and the caller.
+ *
+ * @example
+ * ```ts
+ * const selection: XfccSelection = selectXfccCaller(parseXfcc('By=spiffe://example.org/api;URI=spiffe://example.org/web'))
+ * selection.caller.toString() // 'spiffe://example.org/web'
+ * selection.index // 0: the first (and only) element
+ * ```
+ */
 export interface XfccSelection {
   /** The caller's SPIFFE ID: the one `URI` of the selected element. */
   readonly caller: SpiffeId

@@ -1,7 +1,15 @@
 import type { TrustDomain } from '@svidkit/core/spiffe-id'
 import type { TestCA } from '../test-ca.js'
 
-/** One identity the dev agent issues to a workload. */
+/**
+ * One identity the dev agent issues to a workload.
+ *
+ * @example
+ * ```ts
+ * const identity: DevAgentIdentity = { spiffeId: '/ns/prod/sa/web', hint: 'internal' }
+ * await using agent = await DevAgent.start({ identities: [identity] })
+ * ```
+ */
 export interface DevAgentIdentity {
   /** A SPIFFE ID in the agent's trust domain, or just its path (`/web`). */
   spiffeId: string
@@ -13,6 +21,13 @@ export interface DevAgentIdentity {
  * One Workload API socket: a unix socket (preferred) or a loopback TCP port, with the identities it
  * hands out. Node cannot read a unix peer's uid (no `SO_PEERCRED`), so the dev agent attests by
  * socket: every caller of a socket gets that socket's identities (see {@link DevAgentAttestor}).
+ *
+ * @example
+ * ```ts
+ * const admin: DevAgentSocket = { name: 'admin', tcp: { port: 0 }, identities: [{ spiffeId: '/admin' }] }
+ * await using agent = await DevAgent.start({ identities: [{ spiffeId: '/web' }], sockets: [admin] })
+ * agent.sockets[1]?.address // 'tcp://127.0.0.1:<port>'
+ * ```
  */
 export interface DevAgentSocket {
   /** A label, passed to the attestor. */
@@ -25,7 +40,17 @@ export interface DevAgentSocket {
   identities?: readonly DevAgentIdentity[]
 }
 
-/** What the dev agent knows about a caller when it attests it. */
+/**
+ * What the dev agent knows about a caller when it attests it.
+ *
+ * @example
+ * ```ts
+ * await DevAgent.start({
+ *   identities: [{ spiffeId: '/web' }],
+ *   attest: (peer: DevAgentPeer) => (peer.rpc === 'FetchJWTSVID' ? [] : peer.socketIdentities),
+ * })
+ * ```
+ */
 export interface DevAgentPeer {
   /** Index of the socket in {@link DevAgent.sockets}. */
   readonly socket: number
@@ -44,12 +69,29 @@ export interface DevAgentPeer {
 /**
  * Workload attestation: which identities a caller gets. The default returns the socket's identities.
  * Return `[]` (or `undefined`) for "no identity": the agent answers PermissionDenied.
+ *
+ * @example
+ * ```ts
+ * let enrolled = true
+ * const attest: DevAgentAttestor = (peer) => (enrolled ? peer.socketIdentities : []) // [] → PermissionDenied
+ * await using agent = await DevAgent.start({ identities: [{ spiffeId: '/web' }], attest })
+ * enrolled = false
+ * ```
  */
 export type DevAgentAttestor = (
   peer: DevAgentPeer,
 ) => readonly DevAgentIdentity[] | undefined | Promise<readonly DevAgentIdentity[] | undefined>
 
-/** Options of the https_spiffe bundle endpoint. */
+/**
+ * Options of the https_spiffe bundle endpoint.
+ *
+ * @example
+ * ```ts
+ * const bundleEndpoint: DevAgentBundleEndpointOptions = { port: 8443, spiffeId: '/spire/server', refreshHintSeconds: 60 }
+ * await using agent = await DevAgent.start({ bundleEndpoint })
+ * agent.bundleEndpointUrl // 'https://127.0.0.1:8443/'
+ * ```
+ */
 export interface DevAgentBundleEndpointOptions {
   /** Default `127.0.0.1`. */
   host?: string
@@ -61,14 +103,32 @@ export interface DevAgentBundleEndpointOptions {
   refreshHintSeconds?: number
 }
 
-/** A federated trust domain of the dev agent. */
+/**
+ * A federated trust domain of the dev agent.
+ *
+ * @example
+ * ```ts
+ * const partner: DevAgentFederation = { trustDomain: 'partner.org', ca: partnerCa }
+ * await using agent = await DevAgent.start({ federation: [partner, 'other.org'] })
+ * agent.federatedCa('partner.org') === partnerCa // true
+ * ```
+ */
 export interface DevAgentFederation {
   trustDomain: string | TrustDomain
   /** Its CA; default a new in-memory one. */
   ca?: TestCA
 }
 
-/** Options for {@link DevAgent.start}. */
+/**
+ * Options for {@link DevAgent.start}.
+ *
+ * @example
+ * ```ts
+ * const options: DevAgentOptions = { trustDomain: 'example.org', identities: [{ spiffeId: '/web' }], svidTtlSeconds: 30 }
+ * await using agent = await DevAgent.start(options)
+ * process.env.SPIFFE_ENDPOINT_SOCKET = agent.address
+ * ```
+ */
 export interface DevAgentOptions {
   /** The agent's trust domain. Default `example.org` (or the trust domain of `ca`). */
   trustDomain?: string | TrustDomain
