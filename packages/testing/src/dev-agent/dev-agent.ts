@@ -307,7 +307,15 @@ export class DevAgent {
     if (federation instanceof TestCA) ca = federation
     else if (typeof federation === 'string' || federation instanceof TrustDomain) {
       ca = await TestCA.create({ trustDomain: String(federation) })
-    } else ca = federation.ca ?? (await TestCA.create({ trustDomain: String(federation.trustDomain) }))
+    } else {
+      if (federation.ca && !federation.ca.trustDomain.equals(String(federation.trustDomain))) {
+        throw new OptionsError(
+          'ERR_OPTIONS_INVALID',
+          `dev agent: federation trust domain "${federation.trustDomain}" does not match its CA's "${federation.ca.trustDomain}"`,
+        )
+      }
+      ca = federation.ca ?? (await TestCA.create({ trustDomain: String(federation.trustDomain) }))
+    }
     if (ca.trustDomain.equals(this.trustDomain)) {
       throw new OptionsError('ERR_OPTIONS_INVALID', 'DevAgent: cannot federate with its own trust domain')
     }

@@ -108,6 +108,10 @@ describe('DevAgent: sockets and attestation', () => {
     expect(await codeOf(() => DevAgent.start({ identities: [{ spiffeId: '/' }] }))).toBe(
       'ERR_OPTIONS_INVALID',
     )
+    const partner = await TestCA.create({ trustDomain: 'partner.org' })
+    expect(
+      await codeOf(() => DevAgent.start({ federation: [{ trustDomain: 'other.org', ca: partner }] })),
+    ).toBe('ERR_OPTIONS_INVALID')
   })
 })
 
