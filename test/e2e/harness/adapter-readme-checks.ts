@@ -1,0 +1,80 @@
+// Checks shared by every adapter's README test: the error table summarises core's statusTable (every
+// code it names has the status and challenge of its row; every 400/401/403 code is covered), and the
+// Usage snippet is the one test/types/<adapter>-readme.ts type-checks.
+import { readFileSync } from 'node:fs'
+import { type ErrorCode, statusTable } from '@svidkit/core/errors'
+import { expect, test } from 'vitest'
+
+export function adapterReadmeChecks(readmeUrl: URL, typedSnippetUrl: URL): void {
+  const readme = readFileSync(readmeUrl, 'utf8')
+
+  function rows() {
+    const section = readme.slice(readme.indexOf('## Errors'), readme.indexOf('## Caveats'))
+    return section
+      .split('\n')
+      .filter((l) => /^\|\s*\d{3}\s*\|/.test(l))
+      .map((line) => {
+        const [, status, challenge, codes] = line.split(/(?<!\\)\|/).map((c) => c.trim())
+        const bearer = /error="(\w+)"/.exec(challenge!)?.[1] ?? null
+        return {
+          http: Number(status),
+          bearer,
+          bare: challenge === '`Bearer realm="svidkit"`',
+          names: [...codes!.matchAll(/`(ERR_[A-Z0-9_]+\*?)`/g)].map((m) => m[1]!),
+        }
+      })
+  }
+
+  const fits = (code: ErrorCode, row: ReturnType<typeof rows>[number]) => {
+    const e = statusTable[code]
+    return e.http === row.http && e.bearerError === row.bearer && (row.bare ? e.http === 401 : true)
+  }
+
+  test('every code named in the README error table has its row status and challenge', () => {
+    const all = Object.keys(statusTable) as ErrorCode[]
+    const table = rows()
+    expect(table.length).toBeGreaterThanOrEqual(7)
+    for (const row of table) {
+      for (const name of row.names) {
+        const matching = name.endsWith('*')
+          ? all.filter((c) => c.startsWith(name.slice(0, -1)))
+          : [name as ErrorCode]
+        expect(matching.length, name).toBeGreaterThan(0)
+        expect(
+          matching.some((c) => c in statusTable && fits(c, row)),
+          `${name} in the ${row.http} row`,
+        ).toBe(true)
+      }
+    }
+    // Completeness for what clients see from authentication and authorization.
+    for (const code of all.filter((c) => statusTable[c].http < 500)) {
+      const covered = table.some(
+        (row) =>
+          fits(code, row) &&
+          row.names.some((n) => (n.endsWith('*') ? code.startsWith(n.slice(0, -1)) : n === code)),
+      )
+      expect(covered, `${code} (${statusTable[code].http}) is missing from the README`).toBe(true)
+    }
+  })
+
+  test('the Usage snippet is the one the type tests type-check', () => {
+    const usage = readme.slice(readme.indexOf('## Usage'))
+    const snippet = usage.slice(usage.indexOf('```ts') + 5, usage.indexOf('```', usage.indexOf('```ts') + 5))
+    const typed = readFileSync(typedSnippetUrl, 'utf8')
+    // Compared without blanks and trailing commas; imports as a set (the formatter sorts them).
+    const normalize = (text: string) => {
+      const imports = [...text.matchAll(/^import [^;]*?from '[^']+'/gms)]
+        .map((m) => m[0].replace(/\s+/g, ''))
+        .sort()
+      const rest = text
+        .replace(/^import [^;]*?from '[^']+'/gms, '')
+        .split('\n')
+        .filter((l) => !l.startsWith('//') && !l.startsWith('declare const'))
+        .join('\n')
+        .replace(/\s+/g, '')
+        .replace(/,(?=[)\]}])/g, '')
+      return { imports, rest }
+    }
+    expect(normalize(snippet)).toEqual(normalize(typed))
+  })
+}
