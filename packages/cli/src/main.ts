@@ -55,6 +55,8 @@ function buildProgram(io: CliIo, done: (result: CliResult | Runner) => void): Co
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: () => {} })
+    // Also accepted before the command (`svidkit --json id …`); every command accepts it after too.
+    .option('--json', 'print exactly one JSON object on stdout')
 
   const json = () => new Option('--json', 'print exactly one JSON object on stdout')
 

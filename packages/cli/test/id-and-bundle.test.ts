@@ -132,3 +132,12 @@ describe('svidkit bundle', () => {
     expect(nofile.json).toMatchObject({ ok: false, code: 'ERR_CLI_INPUT' })
   })
 })
+
+test('--json is accepted before the command too', async () => {
+  const r = await runCli(['--json', 'id', 'spiffe://example.org/a'])
+  expect(r.code).toBe(0)
+  expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, spiffeId: 'spiffe://example.org/a' })
+  const bad = await runCli(['--json', 'id'])
+  expect(bad.code).toBe(2)
+  expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, code: 'ERR_CLI_USAGE' })
+})
