@@ -182,7 +182,9 @@ function buildProgram(io: CliIo, done: (result: CliResult | Runner) => void): Co
     .option('--id <spiffe-id>', 'an identity to issue, or a path in the trust domain (repeatable)', collect)
     .option('--svid-ttl <seconds>', 'X.509-SVID lifetime; rotated at half-life')
     .addOption(json())
-    .action((opts: Parameters<typeof agentCommand>[0]) => done(agentCommand(opts, io)))
+    .action((opts: Parameters<typeof agentCommand>[0]) =>
+      done(agentCommand({ ...opts, json: opts.json === true || program.opts().json === true }, io)),
+    )
 
   return program
 }
