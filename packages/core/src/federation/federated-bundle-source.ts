@@ -4,7 +4,7 @@ import type { JwtBundle } from '../bundle/jwt-bundle.js'
 import { SpiffeBundle } from '../bundle/spiffe-bundle.js'
 import { X509Bundle } from '../bundle/x509-bundle.js'
 import { FederationError, OptionsError, SourceError } from '../errors/domain-errors.js'
-import type { LiveSource, SourceEventMap } from '../source/live-source.js'
+import { LiveSourceBase } from '../source/live-source-base.js'
 import { SourceEvents } from '../source/source-events.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import { fetchFromEndpoint } from './fetch-bundle.js'
@@ -140,7 +140,15 @@ interface EndpointState {
  * verifyX509Svid(peerChain, federated)
  * ```
  */
-export class FederatedBundleSource implements X509BundleSource, JwtBundleSource, LiveSource {
+export class FederatedBundleSource extends LiveSourceBase implements X509BundleSource, JwtBundleSource {
+  protected sourceEvents(): SourceEvents {
+    return this.#events
+  }
+
+  protected isClosed(): boolean {
+    return this.#closed
+  }
+
   readonly #states: ReadonlyMap<string, EndpointState>
   readonly #events = new SourceEvents()
   readonly #defaultMs: number
@@ -158,6 +166,7 @@ export class FederatedBundleSource implements X509BundleSource, JwtBundleSource,
     timing: { defaultMs: number; minMs: number; maxMs: number },
     signal: AbortSignal | undefined,
   ) {
+    super()
     this.#states = states
     this.#defaultMs = timing.defaultMs
     this.#minMs = timing.minMs
@@ -295,20 +304,6 @@ export class FederatedBundleSource implements X509BundleSource, JwtBundleSource,
     return true
   }
 
-  waitUntilUpdated(signal?: AbortSignal): Promise<void> {
-    return this.#events.waitUntilUpdated(signal, this.#closed)
-  }
-
-  on<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#events.on(event, listener)
-    return this
-  }
-
-  off<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#events.off(event, listener)
-    return this
-  }
-
   /** Stops every poll timer, aborts in-flight fetches and waits for them. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -326,10 +321,6 @@ export class FederatedBundleSource implements X509BundleSource, JwtBundleSource,
     }
     this.#events.close()
     await Promise.all(pending)
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close()
   }
 
   #assertOpen(): void {

@@ -15,7 +15,7 @@ import { TrustDomain } from '../spiffe-id/trust-domain.js'
 import { parseX509Svid } from '../x509-svid/parse-x509-svid.js'
 import { verifyX509Svid } from '../x509-svid/verify-x509-svid.js'
 import type { X509Svid, X509SvidSource } from '../x509-svid/x509-svid.js'
-import type { LiveSource, SourceEventMap } from './live-source.js'
+import { LiveSourceBase } from './live-source-base.js'
 import { SourceEvents } from './source-events.js'
 
 /**
@@ -173,7 +173,15 @@ interface State {
  * const svid = source.getX509Svid()
  * ```
  */
-export class FileSource implements X509SvidSource, X509BundleSource, JwtBundleSource, LiveSource {
+export class FileSource extends LiveSourceBase implements X509SvidSource, X509BundleSource, JwtBundleSource {
+  protected sourceEvents(): SourceEvents {
+    return this.#events
+  }
+
+  protected isClosed(): boolean {
+    return this.#closed
+  }
+
   readonly #config: Config
   readonly #events = new SourceEvents()
   #state: State | undefined
@@ -194,6 +202,7 @@ export class FileSource implements X509SvidSource, X509BundleSource, JwtBundleSo
   }
 
   private constructor(config: Config, signal: AbortSignal | undefined) {
+    super()
     this.#config = config
     this.#signal = signal
   }
@@ -282,20 +291,6 @@ export class FileSource implements X509SvidSource, X509BundleSource, JwtBundleSo
     await this.#reload()
   }
 
-  waitUntilUpdated(signal?: AbortSignal): Promise<void> {
-    return this.#events.waitUntilUpdated(signal, this.#closed)
-  }
-
-  on<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#events.on(event, listener)
-    return this
-  }
-
-  off<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#events.off(event, listener)
-    return this
-  }
-
   /** Stops every watcher and timer and waits for an in-flight reload. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -310,10 +305,6 @@ export class FileSource implements X509SvidSource, X509BundleSource, JwtBundleSo
     this.#events.close()
     this.#onFirstLoad?.()
     await this.#loading?.catch(() => undefined)
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close()
   }
 
   #open(): State {

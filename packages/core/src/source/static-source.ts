@@ -10,7 +10,7 @@ import type { JwtSvid, JwtSvidParams, JwtSvidSource } from '../jwt-svid/jwt-svid
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import type { X509Svid, X509SvidSource } from '../x509-svid/x509-svid.js'
-import type { LiveSource, SourceEventMap } from './live-source.js'
+import { LiveSourceBase } from './live-source-base.js'
 import { SourceEvents } from './source-events.js'
 
 /**
@@ -87,13 +87,23 @@ interface State {
  * ```
  */
 export class StaticSource
-  implements X509SvidSource, X509BundleSource, JwtBundleSource, JwtSvidSource, LiveSource
+  extends LiveSourceBase
+  implements X509SvidSource, X509BundleSource, JwtBundleSource, JwtSvidSource
 {
+  protected sourceEvents(): SourceEvents {
+    return this.#events
+  }
+
+  protected isClosed(): boolean {
+    return this.#closed
+  }
+
   #state: State
   #closed = false
   readonly #events = new SourceEvents()
 
   constructor(options: StaticSourceOptions = {}) {
+    super()
     if (typeof options !== 'object' || options === null) {
       throw new OptionsError('ERR_OPTIONS_INVALID', 'StaticSource options must be an object')
     }
@@ -201,28 +211,10 @@ export class StaticSource
     return !svid || svid.expiresAt.getTime() > Date.now()
   }
 
-  waitUntilUpdated(signal?: AbortSignal): Promise<void> {
-    return this.#events.waitUntilUpdated(signal, this.#closed)
-  }
-
-  on<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#events.on(event, listener)
-    return this
-  }
-
-  off<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#events.off(event, listener)
-    return this
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#events.close()
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close()
   }
 
   #assertOpen(): void {

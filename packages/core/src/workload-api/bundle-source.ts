@@ -3,7 +3,8 @@ import type { JwtBundleSource, X509BundleSource } from '../bundle/bundle-source.
 import type { JwtBundle } from '../bundle/jwt-bundle.js'
 import type { X509Bundle } from '../bundle/x509-bundle.js'
 import { OptionsError, type WorkloadApiError } from '../errors/domain-errors.js'
-import type { LiveSource, SourceEventMap } from '../source/live-source.js'
+import { LiveSourceBase } from '../source/live-source-base.js'
+import type { SourceEvents } from '../source/source-events.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import { SourceCore, type WatchState, type WorkloadSourceOptions } from './source-core.js'
 
@@ -43,7 +44,15 @@ export interface BundleSourceOptions extends WorkloadSourceOptions {
  * const { id } = verifyX509Svid(peerChain, bundles)
  * ```
  */
-export class BundleSource implements X509BundleSource, JwtBundleSource, LiveSource {
+export class BundleSource extends LiveSourceBase implements X509BundleSource, JwtBundleSource {
+  protected sourceEvents(): SourceEvents {
+    return this.#core.events
+  }
+
+  protected isClosed(): boolean {
+    return this.#core.closed
+  }
+
   readonly #core: SourceCore
   readonly #x509: boolean
   readonly #jwt: boolean
@@ -52,6 +61,7 @@ export class BundleSource implements X509BundleSource, JwtBundleSource, LiveSour
   #bundleSet: BundleSet | undefined
 
   private constructor(options: BundleSourceOptions) {
+    super()
     this.#x509 = options.x509 ?? true
     this.#jwt = options.jwt ?? true
     if (typeof this.#x509 !== 'boolean' || typeof this.#jwt !== 'boolean' || (!this.#x509 && !this.#jwt)) {
@@ -183,26 +193,8 @@ export class BundleSource implements X509BundleSource, JwtBundleSource, LiveSour
     return (!this.#x509 || this.#x509Bundles.size > 0) && (!this.#jwt || this.#jwtBundles.size > 0)
   }
 
-  waitUntilUpdated(signal?: AbortSignal): Promise<void> {
-    return this.#core.events.waitUntilUpdated(signal, this.#core.closed)
-  }
-
-  on<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#core.events.on(event, listener)
-    return this
-  }
-
-  off<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#core.events.off(event, listener)
-    return this
-  }
-
   /** Stops both watches, closes the client if the source created it. Idempotent. */
   close(): Promise<void> {
     return this.#core.close()
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close()
   }
 }

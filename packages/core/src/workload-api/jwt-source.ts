@@ -3,7 +3,8 @@ import type { JwtBundleSource } from '../bundle/bundle-source.js'
 import type { JwtBundle } from '../bundle/jwt-bundle.js'
 import { OptionsError, type WorkloadApiError } from '../errors/domain-errors.js'
 import type { JwtSvid, JwtSvidParams, JwtSvidSource } from '../jwt-svid/jwt-svid.js'
-import type { LiveSource, SourceEventMap } from '../source/live-source.js'
+import { LiveSourceBase } from '../source/live-source-base.js'
+import type { SourceEvents } from '../source/source-events.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import { abortedError } from './grpc-status.js'
@@ -60,7 +61,15 @@ interface CacheEntry {
  * verifyJwtSvid(incoming, source, { audience: 'spiffe://example.org/orders' })
  * ```
  */
-export class JwtSource implements JwtSvidSource, JwtBundleSource, LiveSource {
+export class JwtSource extends LiveSourceBase implements JwtSvidSource, JwtBundleSource {
+  protected sourceEvents(): SourceEvents {
+    return this.#core.events
+  }
+
+  protected isClosed(): boolean {
+    return this.#core.closed
+  }
+
   readonly #core: SourceCore
   readonly #cacheSize: number
   readonly #cache = new Map<string, CacheEntry>()
@@ -69,6 +78,7 @@ export class JwtSource implements JwtSvidSource, JwtBundleSource, LiveSource {
   #bundleSet: BundleSet | undefined
 
   private constructor(options: JwtSourceOptions) {
+    super()
     const size = options.cacheSize ?? 100
     if (!Number.isInteger(size) || size < 0) {
       throw new OptionsError('ERR_OPTIONS_INVALID', 'JwtSource: cacheSize must be a non-negative integer')
@@ -224,29 +234,11 @@ export class JwtSource implements JwtSvidSource, JwtBundleSource, LiveSource {
     return !this.#core.closed && this.#core.watchesUp && this.#bundles.size > 0
   }
 
-  waitUntilUpdated(signal?: AbortSignal): Promise<void> {
-    return this.#core.events.waitUntilUpdated(signal, this.#core.closed)
-  }
-
-  on<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#core.events.on(event, listener)
-    return this
-  }
-
-  off<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#core.events.off(event, listener)
-    return this
-  }
-
   /** Stops the bundle watch and pending fetches, drops the cache. Idempotent. */
   async close(): Promise<void> {
     await this.#core.close()
     this.#cache.clear()
     await Promise.allSettled([...this.#inflight.values()])
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close()
   }
 }
 

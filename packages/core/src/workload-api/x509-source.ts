@@ -2,7 +2,8 @@ import { BundleSet } from '../bundle/bundle-set.js'
 import type { X509BundleSource } from '../bundle/bundle-source.js'
 import type { X509Bundle } from '../bundle/x509-bundle.js'
 import { OptionsError, SourceError, type WorkloadApiError } from '../errors/domain-errors.js'
-import type { LiveSource, SourceEventMap } from '../source/live-source.js'
+import { LiveSourceBase } from '../source/live-source-base.js'
+import type { SourceEvents } from '../source/source-events.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import type { X509Svid, X509SvidSource } from '../x509-svid/x509-svid.js'
@@ -63,7 +64,15 @@ export interface X509SourceOptions extends WorkloadSourceOptions {
  * const bundle = source.getX509BundleForTrustDomain(svid.id.trustDomain)
  * ```
  */
-export class X509Source implements X509SvidSource, X509BundleSource, LiveSource {
+export class X509Source extends LiveSourceBase implements X509SvidSource, X509BundleSource {
+  protected sourceEvents(): SourceEvents {
+    return this.#core.events
+  }
+
+  protected isClosed(): boolean {
+    return this.#core.closed
+  }
+
   readonly #core: SourceCore
   readonly #pick: (svids: readonly X509Svid[]) => X509Svid | undefined
   readonly #pickerLabel: string | undefined
@@ -75,6 +84,7 @@ export class X509Source implements X509SvidSource, X509BundleSource, LiveSource 
   #watch: WatchState | undefined
 
   private constructor(options: X509SourceOptions) {
+    super()
     const { pick, label } = resolvePicker(options.picker)
     this.#pick = pick
     this.#pickerLabel = label
@@ -220,27 +230,9 @@ export class X509Source implements X509SvidSource, X509BundleSource, LiveSource 
     return this.#watch?.up ? undefined : this.#watch?.lastError
   }
 
-  waitUntilUpdated(signal?: AbortSignal): Promise<void> {
-    return this.#core.events.waitUntilUpdated(signal, this.#core.closed)
-  }
-
-  on<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#core.events.on(event, listener)
-    return this
-  }
-
-  off<E extends keyof SourceEventMap>(event: E, listener: (...args: SourceEventMap[E]) => void): this {
-    this.#core.events.off(event, listener)
-    return this
-  }
-
   /** Stops the watch, closes the client if the source created it. Idempotent. */
   close(): Promise<void> {
     return this.#core.close()
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close()
   }
 }
 
