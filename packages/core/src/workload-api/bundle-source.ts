@@ -6,7 +6,7 @@ import { OptionsError, type WorkloadApiError } from '../errors/domain-errors.js'
 import { LiveSourceBase } from '../source/live-source-base.js'
 import type { SourceEvents } from '../source/source-events.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
-import { SourceCore, type WatchState, type WorkloadSourceOptions } from './source-core.js'
+import { mergeBundles, SourceCore, type WatchState, type WorkloadSourceOptions } from './source-core.js'
 
 /**
  * Options for {@link BundleSource.create}.
@@ -82,40 +82,37 @@ export class BundleSource extends LiveSourceBase implements X509BundleSource, Jw
    */
   static async create(options: BundleSourceOptions = {}): Promise<BundleSource> {
     const source = new BundleSource(options)
-    try {
-      const { client } = source.#core
-      if (source.#x509) {
-        source.#core.startWatch('FetchX509Bundles', (state, { signal, backoff }) =>
-          client.watchX509Bundles(
-            {
-              onUpdate: (set) => source.#apply(state, 'x509', set),
-              onError: (err) => source.#error(state, 'x509', err),
-            },
-            { signal, ...(backoff ? { backoff } : {}) },
-          ),
-        )
-      }
-      if (source.#jwt) {
-        source.#core.startWatch('FetchJWTBundles', (state, { signal, backoff }) =>
-          client.watchJwtBundles(
-            {
-              onUpdate: (set) => source.#apply(state, 'jwt', set),
-              onError: (err) => source.#error(state, 'jwt', err),
-            },
-            { signal, ...(backoff ? { backoff } : {}) },
-          ),
-        )
-      }
-      await source.#core.waitReady(
-        'bundles',
-        () => source.#core.watches.every((w) => w.ready),
-        () => undefined,
-      )
-    } catch (err) {
-      await source.close()
-      throw err
-    }
-    source.#core.armSignal()
+    await source.#core.open(
+      'bundles',
+      () => {
+        const { client } = source.#core
+        if (source.#x509) {
+          source.#core.startWatch('FetchX509Bundles', (state, { signal, backoff }) =>
+            client.watchX509Bundles(
+              {
+                onUpdate: (set) => source.#apply(state, 'x509', set),
+                onError: (err) => source.#error(state, 'x509', err),
+              },
+              { signal, ...(backoff ? { backoff } : {}) },
+            ),
+          )
+        }
+        if (source.#jwt) {
+          source.#core.startWatch('FetchJWTBundles', (state, { signal, backoff }) =>
+            client.watchJwtBundles(
+              {
+                onUpdate: (set) => source.#apply(state, 'jwt', set),
+                onError: (err) => source.#error(state, 'jwt', err),
+              },
+              { signal, ...(backoff ? { backoff } : {}) },
+            ),
+          )
+        }
+      },
+      () => source.#core.watches.every((w) => w.ready),
+      () => undefined,
+      () => source.close(),
+    )
     return source
   }
 
@@ -124,23 +121,9 @@ export class BundleSource extends LiveSourceBase implements X509BundleSource, Jw
     state.up = true
     state.ready = true
     if (kind === 'x509') {
-      const next = new Map<string, X509Bundle>()
-      for (const td of set.trustDomains()) {
-        const b = set.getX509BundleForTrustDomain(td)
-        if (!b) continue
-        const old = this.#x509Bundles.get(td.name)
-        next.set(td.name, old?.equals(b) ? old : b)
-      }
-      this.#x509Bundles = next
+      this.#x509Bundles = mergeBundles(this.#x509Bundles, set, (s, td) => s.getX509BundleForTrustDomain(td))
     } else {
-      const next = new Map<string, JwtBundle>()
-      for (const td of set.trustDomains()) {
-        const b = set.getJwtBundleForTrustDomain(td)
-        if (!b) continue
-        const old = this.#jwtBundles.get(td.name)
-        next.set(td.name, old?.equals(b) ? old : b)
-      }
-      this.#jwtBundles = next
+      this.#jwtBundles = mergeBundles(this.#jwtBundles, set, (s, td) => s.getJwtBundleForTrustDomain(td))
     }
     this.#bundleSet = undefined
     this.#core.events.emitUpdate()

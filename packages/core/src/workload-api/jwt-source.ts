@@ -8,7 +8,7 @@ import type { SourceEvents } from '../source/source-events.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import { abortedError } from './grpc-status.js'
-import { SourceCore, type WatchState, type WorkloadSourceOptions } from './source-core.js'
+import { mergeBundles, SourceCore, type WatchState, type WorkloadSourceOptions } from './source-core.js'
 
 /**
  * Options for {@link JwtSource.create}.
@@ -98,26 +98,23 @@ export class JwtSource extends LiveSourceBase implements JwtSvidSource, JwtBundl
    */
   static async create(options: JwtSourceOptions = {}): Promise<JwtSource> {
     const source = new JwtSource(options)
-    try {
-      source.#core.startWatch('FetchJWTBundles', (state, { signal, backoff }) =>
-        source.#core.client.watchJwtBundles(
-          {
-            onUpdate: (set) => source.#apply(state, set),
-            onError: (err) => source.#error(state, err),
-          },
-          { signal, ...(backoff ? { backoff } : {}) },
-        ),
-      )
-      await source.#core.waitReady(
-        'JWT bundles',
-        () => source.#core.watches.every((w) => w.ready),
-        () => undefined,
-      )
-    } catch (err) {
-      await source.close()
-      throw err
-    }
-    source.#core.armSignal()
+    await source.#core.open(
+      'JWT bundles',
+      () => {
+        source.#core.startWatch('FetchJWTBundles', (state, { signal, backoff }) =>
+          source.#core.client.watchJwtBundles(
+            {
+              onUpdate: (set) => source.#apply(state, set),
+              onError: (err) => source.#error(state, err),
+            },
+            { signal, ...(backoff ? { backoff } : {}) },
+          ),
+        )
+      },
+      () => source.#core.watches.every((w) => w.ready),
+      () => undefined,
+      () => source.close(),
+    )
     return source
   }
 
@@ -125,14 +122,7 @@ export class JwtSource extends LiveSourceBase implements JwtSvidSource, JwtBundl
     state.messages++
     state.up = true
     state.ready = true
-    const next = new Map<string, JwtBundle>()
-    for (const td of set.trustDomains()) {
-      const b = set.getJwtBundleForTrustDomain(td)
-      if (!b) continue
-      const old = this.#bundles.get(td.name)
-      next.set(td.name, old?.equals(b) ? old : b)
-    }
-    this.#bundles = next
+    this.#bundles = mergeBundles(this.#bundles, set, (s, td) => s.getJwtBundleForTrustDomain(td))
     this.#bundleSet = undefined
     this.#core.events.emitUpdate()
     this.#core.changed()

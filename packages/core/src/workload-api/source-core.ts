@@ -2,8 +2,10 @@
 // health, the wait for the first update (with a timeout that says why nothing usable arrived), and
 // closing without leaving a timer or a socket behind. Not exported from the package.
 import { status as GrpcStatus } from '@grpc/grpc-js'
+import type { BundleSet } from '../bundle/bundle-set.js'
 import { OptionsError, SourceError, type WorkloadApiError } from '../errors/domain-errors.js'
 import { SourceEvents } from '../source/source-events.js'
+import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import type { BackoffOptions } from './backoff.js'
 import { grpcCodeOf } from './grpc-status.js'
 import { WorkloadApiClient, type WorkloadApiClientOptions } from './workload-api-client.js'
@@ -198,6 +200,27 @@ export class SourceCore {
     })
   }
 
+  /**
+   * The end of every `create()`: start the watches, wait until `ready()` (see {@link waitReady}),
+   * close the source on any failure, then let the user's signal close it.
+   */
+  async open(
+    what: string,
+    start: () => void,
+    ready: () => boolean,
+    problem: () => string | undefined,
+    close: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      start()
+      await this.waitReady(what, ready, problem)
+    } catch (err) {
+      await close()
+      throw err
+    }
+    this.armSignal()
+  }
+
   /** After a successful `create()`: the user's signal now closes the source. */
   armSignal(): void {
     if (this.#signal?.aborted) void this.onSignalClose?.()
@@ -256,4 +279,25 @@ export class SourceCore {
     if (this.#ownsClient) this.client.close()
     this.events.close()
   }
+}
+
+/**
+ * The bundles of one kind in `set`, by trust domain name, keeping the `held` object for every bundle
+ * whose content did not change: caches keyed by bundle identity (the JWT-SVID and X.509 verification
+ * caches) then see every real change and no spurious one. A trust domain missing from `set` is dropped
+ * (the message is the full state, Workload API §4.4).
+ */
+export function mergeBundles<B extends { equals(other: B): boolean }>(
+  held: ReadonlyMap<string, B>,
+  set: BundleSet,
+  get: (set: BundleSet, td: TrustDomain) => B | undefined,
+): Map<string, B> {
+  const next = new Map<string, B>()
+  for (const td of set.trustDomains()) {
+    const b = get(set, td)
+    if (!b) continue
+    const old = held.get(td.name)
+    next.set(td.name, old?.equals(b) ? old : b)
+  }
+  return next
 }

@@ -8,7 +8,7 @@ import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import type { X509Svid, X509SvidSource } from '../x509-svid/x509-svid.js'
 import type { X509Context } from './parse-responses.js'
-import { SourceCore, type WatchState, type WorkloadSourceOptions } from './source-core.js'
+import { mergeBundles, SourceCore, type WatchState, type WorkloadSourceOptions } from './source-core.js'
 
 /**
  * Which X.509-SVID an {@link X509Source} serves when the workload has several: the one with a hint,
@@ -110,18 +110,13 @@ export class X509Source extends LiveSourceBase implements X509SvidSource, X509Bu
    */
   static async create(options: X509SourceOptions = {}): Promise<X509Source> {
     const source = new X509Source(options)
-    try {
-      source.#start()
-      await source.#core.waitReady(
-        'X.509-SVID',
-        () => source.#svid !== undefined,
-        () => source.#problem,
-      )
-    } catch (err) {
-      await source.close()
-      throw err
-    }
-    source.#core.armSignal()
+    await source.#core.open(
+      'X.509-SVID',
+      () => source.#start(),
+      () => source.#svid !== undefined,
+      () => source.#problem,
+      () => source.close(),
+    )
     return source
   }
 
@@ -148,14 +143,7 @@ export class X509Source extends LiveSourceBase implements X509SvidSource, X509Bu
           .map((s) => (s.hint ? `${s.id} [${s.hint}]` : s.id.toString()))
           .join(', ')})`
     if (this.#svid) state.ready = true
-    const next = new Map<string, X509Bundle>()
-    for (const td of ctx.bundles.trustDomains()) {
-      const b = ctx.bundles.getX509BundleForTrustDomain(td)
-      if (!b) continue
-      const old = this.#bundles.get(td.name)
-      next.set(td.name, old?.equals(b) ? old : b)
-    }
-    this.#bundles = next
+    this.#bundles = mergeBundles(this.#bundles, ctx.bundles, (set, td) => set.getX509BundleForTrustDomain(td))
     this.#bundleSet = undefined
     this.#core.events.emitUpdate()
     this.#core.changed()
