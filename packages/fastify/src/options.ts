@@ -1,4 +1,4 @@
-import type { CallerVerifierInput, RouteRequirement } from '@svidkit/core/caller'
+import type { CallerVerifierInput, RouteAuthSpec } from '@svidkit/core/caller'
 import type { HttpErrorBody } from '@svidkit/core/errors'
 import type { FastifyRequest } from 'fastify'
 
@@ -64,7 +64,4 @@ export type SvidkitFastifyOptions = CallerVerifierInput & SvidkitFastifyAdapterO
  * fastify.get('/healthz', { config: { svid: { public: true } } }, () => 'ok')
  * ```
  */
-export interface RouteSvidConfig extends RouteRequirement {
-  public?: boolean
-  optional?: boolean
-}
+export interface RouteSvidConfig extends RouteAuthSpec {}

@@ -2,9 +2,11 @@ import {
   attempt,
   type Caller,
   callerVerifierFrom,
+  compileRouteAuth,
   httpOperation,
+  type RouteAuth,
+  type RouteAuthMode,
   type RouteRequirement,
-  type VerifyCallerOptions,
 } from '@svidkit/core/caller'
 import { OptionsError, toHttpResponse } from '@svidkit/core/errors'
 import type {
@@ -22,16 +24,9 @@ import type { RouteSvidConfig, SvidkitFastifyOptions } from './options.js'
 
 const kCaller = Symbol('svidkit.caller')
 
-type Mode = 'required' | 'optional' | 'none'
-
-interface CompiledRoute {
-  readonly mode: Mode
-  readonly verify: VerifyCallerOptions
-}
-
 type RequestWithCaller = FastifyRequest & { [kCaller]: Caller | null }
 
-const MODES: readonly Mode[] = ['required', 'optional', 'none']
+const MODES: readonly RouteAuthMode[] = ['required', 'optional', 'none']
 
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/fastify: ${reason}`)
@@ -94,34 +89,18 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
 
   // Route requirements are compiled once, when the route is registered (or, for a route registered
   // before this plugin, on its first request), never per request.
-  const defaultRoute: CompiledRoute = { mode: defaultMode, verify: { optional: defaultMode === 'optional' } }
-  const routes = new WeakMap<object, CompiledRoute>()
-  const compile = (svid: unknown): CompiledRoute => {
+  const routes = new WeakMap<object, RouteAuth>()
+  const defaultRoute = compileRouteAuth(undefined, { defaultMode, requirement: verifier.requirement })
+  const compile = (svid: unknown): RouteAuth => {
     if (svid === undefined) return defaultRoute
     if (typeof svid !== 'object' || svid === null) bad('config.svid must be an object')
     const cached = routes.get(svid)
     if (cached) return cached
-    const { public: isPublic, optional, ...requirement } = svid as RouteSvidConfig
-    if (isPublic !== undefined && typeof isPublic !== 'boolean') bad('config.svid.public must be a boolean')
-    if (optional !== undefined && typeof optional !== 'boolean') bad('config.svid.optional must be a boolean')
-    if (isPublic && optional) bad('a route cannot be both public and optional')
-    const hasRequirement = Object.keys(requirement).length > 0
-    if (isPublic && hasRequirement) bad('a public route cannot also have requirements')
-    // A route with requirements needs a caller unless it says `optional: true`.
-    const mode: Mode = isPublic
-      ? 'none'
-      : optional
-        ? 'optional'
-        : hasRequirement || optional === false
-          ? 'required'
-          : defaultMode
-    const compiled: CompiledRoute = {
-      mode,
-      verify: {
-        optional: mode === 'optional',
-        requirement: hasRequirement ? verifier.requirement(requirement) : undefined,
-      },
-    }
+    const compiled = compileRouteAuth(svid as RouteSvidConfig, {
+      defaultMode,
+      requirement: verifier.requirement,
+      what: '@svidkit/fastify: config.svid',
+    })
     routes.set(svid, compiled)
     return compiled
   }
@@ -139,7 +118,7 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
   // Authentication runs in onRequest, so the bodies of refused requests are never parsed.
   const onRequest: onRequestHookHandler = (request, reply, next) => {
     let routeOptions: RouteOptions
-    let route: CompiledRoute
+    let route: RouteAuth
     try {
       routeOptions = request.routeOptions
       route = compile(svidConfigOf(routeOptions))

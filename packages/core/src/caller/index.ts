@@ -12,6 +12,8 @@
 export type { Caller, CallerChannel, CallerUser, OidcCaller, OidcPrincipal, SpiffeCaller } from './caller.js'
 export type { CallerVerifierDefaults, CallerVerifierInput } from './caller-verifier-from.js'
 export { callerVerifierFrom } from './caller-verifier-from.js'
+export type { RouteAuth, RouteAuthMode, RouteAuthSpec } from './compile-route-auth.js'
+export { compileRouteAuth } from './compile-route-auth.js'
 export type {
   CallerCredentials,
   CallerVerifier,
