@@ -23,6 +23,7 @@ import {
   SpiffeBundle,
   X509Bundle,
 } from '@svidkit/core/bundle'
+import { OptionsError } from '@svidkit/core/errors'
 import { SpiffeId, TrustDomain } from '@svidkit/core/spiffe-id'
 import { marshalX509Svid, type X509Svid } from '@svidkit/core/x509-svid'
 import { CompactSign } from 'jose'
@@ -387,7 +388,8 @@ export class TestCA {
       ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
       ...(options.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
     ]
-    if (names.length === 0) throw new Error('issueWebCertificate needs dnsNames or ipAddresses')
+    if (names.length === 0)
+      throw new OptionsError('ERR_OPTIONS_INVALID', 'issueWebCertificate needs dnsNames or ipAddresses')
     const keys = await generateTestKeyPair(options.keyType ?? 'ec-p256')
     const now = Date.now()
     const cert = await X509CertificateGenerator.create({

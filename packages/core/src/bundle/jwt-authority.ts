@@ -1,4 +1,5 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { BundleError } from '../errors/domain-errors.js'
 
 /**
  * A JWT signing key of a trust domain, imported once as a `KeyObject`.
@@ -25,8 +26,8 @@ const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'])
 export const SUPPORTED_KTY: ReadonlySet<string> = new Set(['RSA', 'EC', 'OKP'])
 
 /**
- * Imports a public JWK as a {@link JwtAuthority}. Throws a plain Error when the key is unusable; the
- * bundle parsers turn that into a `BundleError`.
+ * Imports a public JWK as a {@link JwtAuthority}. Throws `BundleError` (`ERR_BUNDLE_AUTHORITY_INVALID`)
+ * for an empty key ID or an unusable key.
  *
  * @example
  * ```ts
@@ -34,9 +35,22 @@ export const SUPPORTED_KTY: ReadonlySet<string> = new Set(['RSA', 'EC', 'OKP'])
  * ```
  */
 export function createJwtAuthority(kid: string, jwk: JsonWebKey): JwtAuthority {
-  if (typeof kid !== 'string' || kid.length === 0) throw new Error('keyID cannot be empty')
+  if (typeof kid !== 'string' || kid.length === 0) {
+    throw new BundleError('ERR_BUNDLE_AUTHORITY_INVALID', 'JWT authority keyID cannot be empty')
+  }
   const pub: JsonWebKey = {}
   for (const [k, v] of Object.entries(jwk)) if (!PRIVATE_MEMBERS.has(k)) pub[k] = v
-  const publicKey = createPublicKey({ key: pub, format: 'jwk' })
+  let publicKey: KeyObject
+  try {
+    publicKey = createPublicKey({ key: pub, format: 'jwk' })
+  } catch (cause) {
+    throw new BundleError(
+      'ERR_BUNDLE_AUTHORITY_INVALID',
+      `JWT authority "${kid.slice(0, 64)}" is not a usable public key`,
+      {
+        cause,
+      },
+    )
+  }
   return Object.freeze({ kid, publicKey, jwk: Object.freeze(pub) })
 }

@@ -1,7 +1,7 @@
 // The event plumbing shared by svidkit's own long-lived sources (StaticSource, FileSource, the
 // federation source): typed listeners, `waitUntilUpdated`, and an `error` event that never crashes the
 // process when nobody listens (unlike EventEmitter). Not exported from the package.
-import { SourceError } from '../errors/domain-errors.js'
+import { OptionsError, SourceError } from '../errors/domain-errors.js'
 import type { SourceEventMap } from './live-source.js'
 
 type Listener<E extends keyof SourceEventMap> = (...args: SourceEventMap[E]) => void
@@ -24,7 +24,7 @@ export class SourceEvents {
 
   #set<E extends keyof SourceEventMap>(event: E): Set<Listener<E>> {
     const set = this.#listeners[event] as Set<Listener<E>> | undefined
-    if (!set) throw new TypeError(`unknown source event "${String(event)}"`)
+    if (!set) throw new OptionsError('ERR_OPTIONS_INVALID', `unknown source event "${String(event)}"`)
     return set
   }
 

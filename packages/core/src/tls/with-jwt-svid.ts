@@ -1,3 +1,4 @@
+import { OptionsError } from '../errors/domain-errors.js'
 import { compileJwtOptions } from './internal/jwt-options.js'
 import type { JwtSvidRequestOptions } from './tls-options.js'
 
@@ -57,7 +58,7 @@ export function withJwtSvid<I, Init extends object, R>(
 ): (input: I, init?: Init) => Promise<R> {
   const { params, source, allows } = compileJwtOptions(options, 'withJwtSvid')
   if (typeof fetchImpl !== 'function') {
-    throw new TypeError('withJwtSvid: the first argument must be a fetch function')
+    throw new OptionsError('ERR_OPTIONS_INVALID', 'withJwtSvid: the first argument must be a fetch function')
   }
   return async (input: I, init?: Init): Promise<R> => {
     const origin = originOf(input)
