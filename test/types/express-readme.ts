@@ -1,5 +1,6 @@
 import https from 'node:https'
 import { createPolicyAuthorizer, loadPolicyFile } from '@svidkit/core/policy'
+import { matchId } from '@svidkit/core/spiffe-id'
 import { BundleSource, X509Source } from '@svidkit/core/workload-api'
 import { requireCaller, requireScopes, svid, svidErrorHandler } from '@svidkit/express'
 import express from 'express'
@@ -21,7 +22,11 @@ const auth = svid({
   bundles,
   self: source,
   jwt: { audience: 'spiffe://example.org/ns/shop/sa/orders' },
-  xfcc: { trustedPeers: { addresses: ['127.0.0.1'] }, by: 'spiffe://example.org/ns/shop/sa/orders' },
+  // The sidecar that writes XFCC is known by its SVID: over mTLS, never trust a proxy by address.
+  xfcc: {
+    trustedPeers: { spiffeId: matchId('spiffe://example.org/ns/shop/sa/envoy') },
+    by: 'spiffe://example.org/ns/shop/sa/orders',
+  },
   identityTemplates: ['/ns/{namespace}/sa/{serviceAccount}'],
   authorizer: createPolicyAuthorizer(loadPolicyFile('policy.yaml')),
 })

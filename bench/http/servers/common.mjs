@@ -102,6 +102,7 @@ export function svidkitOptions(config, fixture) {
     case 'svidkit-xfcc-policy':
       return {
         ...base,
+        mtls: false, // plain HTTP behind a local proxy: trusted by address
         xfcc: { trustedPeers: { addresses: ['127.0.0.1', '::1'] }, by: fixture.self },
         identityTemplates: ['/ns/{namespace}/sa/{serviceAccount}'],
         authorizer: createPolicyAuthorizer(benchPolicy()),

@@ -3,7 +3,10 @@ import {
   type CallerVerifier,
   type CallerVerifierInput,
   callerVerifierFrom,
+  type HttpOperationHints,
+  type HttpRouting,
   httpOperation,
+  httpRouting,
   type RouteRequirement,
   validateRequirement,
 } from '@svidkit/core/caller'
@@ -35,6 +38,14 @@ export interface SvidExpressAdapterOptions {
   errors?: 'respond' | 'next'
   /** Replaces the JSON error body. Status and headers always come from core's status table. */
   errorBody?: (body: HttpErrorBody, req: Request) => unknown
+  /**
+   * How your routers match paths, when you state it yourself (see core's `HttpRouting`). By default
+   * it is read from the app: `case sensitive routing` and `strict routing`, and the `caseSensitive`
+   * and `strict` options of every `express.Router()` mounted in it, which must then agree (a
+   * request is refused with 500 `ERR_OPTIONS_INVALID` until they do). Express always answers `HEAD`
+   * with `GET` handlers and never merges slashes or splits paths at `;`.
+   */
+  routing?: Partial<Omit<HttpRouting, 'headAsGet' | 'mergeSlashes' | 'semicolonDelimiter'>>
 }
 
 /**
@@ -65,6 +76,8 @@ type Responder = (err: unknown, req: Request, res: Response, next: NextFunction)
 interface State {
   readonly verifier: CallerVerifier
   readonly respond: Responder
+  /** The routing given in the options, or `undefined` to read it from the app. */
+  readonly routing: HttpRouting | undefined
 }
 type WithState = Request & { [kState]?: State }
 
@@ -93,6 +106,26 @@ function send(
   res.status(status).set(headers).json(payload)
 }
 
+/** The routing stated in `svid({ routing })`: Express's fixed traits plus the two settings. */
+function expressRouting(routing: SvidExpressAdapterOptions['routing']): HttpRouting {
+  if (typeof routing !== 'object' || routing === null) bad('routing must be an object')
+  const {
+    caseSensitive = false,
+    strictTrailingSlash = false,
+    ...rest
+  } = routing as NonNullable<typeof routing>
+  if (Object.keys(rest).length > 0) {
+    bad(
+      `routing: unknown option "${Object.keys(rest)[0]}" (Express always serves HEAD with GET, and never merges slashes or splits at ";")`,
+    )
+  }
+  try {
+    return httpRouting({ caseSensitive, strictTrailingSlash })
+  } catch (err) {
+    return bad(`routing: ${err instanceof Error ? err.message : String(err)}`)
+  }
+}
+
 function responder(options: SvidExpressAdapterOptions): Responder {
   if (options.errors === 'next') return (err, _req, _res, next) => next(err)
   return (err, req, res, next) => {
@@ -104,9 +137,72 @@ function responder(options: SvidExpressAdapterOptions): Responder {
   }
 }
 
-function routeOf(req: Request): { route?: string } {
+/** The parts of an Express 4 or 5 router this adapter reads: its matching options and its layers. */
+interface RouterLike {
+  readonly caseSensitive?: unknown
+  readonly strict?: unknown
+  readonly stack?: readonly { readonly handle?: unknown; readonly route?: unknown }[]
+}
+
+const isRouter = (v: unknown): v is RouterLike =>
+  typeof v === 'function' && Array.isArray((v as RouterLike).stack) && 'caseSensitive' in v
+
+/** Every router in an app's tree (the app's own, then each mounted `express.Router()`), depth first. */
+function routersOf(root: RouterLike, out: RouterLike[] = [], depth = 0): RouterLike[] {
+  out.push(root)
+  if (depth < 32) {
+    for (const layer of root.stack ?? []) {
+      if (layer.route === undefined && isRouter(layer.handle)) routersOf(layer.handle, out, depth + 1)
+    }
+  }
+  return out
+}
+
+const appRoutings = new WeakMap<object, { layers: number; routing: HttpRouting | OptionsError }>()
+
+/**
+ * How the app's routers match paths, read from their own settings. Remembered per app and read
+ * again when routes are added to it. Routers that disagree cannot be served one canonical path, so
+ * that is an options error (the request fails closed) until the user aligns them or says `routing`.
+ */
+function appRouting(req: Request): HttpRouting {
+  const app = req.app as unknown as { router?: RouterLike; _router?: RouterLike }
+  // Express 5 builds `app.router` on first use; Express 4 keeps it in `app._router`.
+  const root = ('_router' in app ? app._router : undefined) ?? app.router
+  if (root === undefined || !Array.isArray(root.stack)) {
+    throw new OptionsError('ERR_OPTIONS_INVALID', '@svidkit/express: svid() must run inside an Express app')
+  }
+  let known = appRoutings.get(root)
+  if (known === undefined || known.layers !== root.stack.length) {
+    const found = new Set<string>()
+    for (const r of routersOf(root)) found.add(`${r.caseSensitive === true}/${r.strict === true}`)
+    known = {
+      layers: root.stack.length,
+      routing:
+        found.size === 1
+          ? httpRouting({
+              caseSensitive: root.caseSensitive === true,
+              strictTrailingSlash: root.strict === true,
+            })
+          : new OptionsError(
+              'ERR_OPTIONS_INVALID',
+              `@svidkit/express: the app's routers do not match paths the same way (case sensitive / strict: ${[...found].join(', ')}), so policy cannot see paths as they are routed; give every express.Router() the app's caseSensitive and strict settings, or state them with svid({ routing })`,
+            ),
+    }
+    appRoutings.set(root, known)
+  }
+  if (known.routing instanceof OptionsError) throw known.routing
+  return known.routing
+}
+
+/**
+ * The operation hints of a request: the routing, and on a route's own middleware (`requireCaller`)
+ * the route template with its mount path, e.g. `/api` + `/orders/:id`.
+ */
+function hintsOf(req: Request, state: State): HttpOperationHints {
+  const routing = state.routing ?? appRouting(req)
   const path = (req.route as { path?: unknown } | undefined)?.path
-  return typeof path === 'string' ? { route: path } : {}
+  return typeof path === 'string' ? { route: `${req.baseUrl ?? ''}${path}`, routing } : { routing }
 }
 
 /**
@@ -134,17 +230,29 @@ export function svid(options: SvidExpressOptions): SvidMiddleware {
     bad('errors must be "respond" or "next"')
   }
   checkErrorOptions(options)
-  const { optional: _o, requirement: _q, realm: _r, errors: _e, errorBody: _b, ...verifierInput } = options
+  const {
+    optional: _o,
+    requirement: _q,
+    realm: _r,
+    errors: _e,
+    errorBody: _b,
+    routing: _g,
+    ...verifierInput
+  } = options
   const verifier = callerVerifierFrom(verifierInput, {}, '@svidkit/express')
   const verify = {
     requirement: options.requirement === undefined ? undefined : verifier.requirement(options.requirement),
     optional: options.optional === true,
   }
-  const state: State = Object.freeze({ verifier, respond: responder(options) })
+  const state: State = Object.freeze({
+    verifier,
+    respond: responder(options),
+    routing: options.routing === undefined ? undefined : expressRouting(options.routing),
+  })
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     ;(req as WithState)[kState] = state
     attempt(
-      () => verifier.verifyCaller(verifier.credentialsFromRequest(req, routeOf(req)), verify),
+      () => verifier.verifyCaller(verifier.credentialsFromRequest(req, hintsOf(req, state)), verify),
       (result) => {
         req.caller = result.caller
         next()
@@ -191,7 +299,7 @@ export function requireCaller(requirement: RouteRequirement): RequestHandler {
           authorizer = state.verifier.requirement(requirement)
           compiled.set(state.verifier, authorizer)
         }
-        return state.verifier.authorizeCaller(req.caller, httpOperation(req, routeOf(req)), authorizer)
+        return state.verifier.authorizeCaller(req.caller, httpOperation(req, hintsOf(req, state)), authorizer)
       },
       () => next(),
       (err) => state.respond(err, req, res, next),

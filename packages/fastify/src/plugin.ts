@@ -3,7 +3,10 @@ import {
   type Caller,
   callerVerifierFrom,
   compileRouteAuth,
+  type HttpOperationHints,
+  type HttpRouting,
   httpOperation,
+  httpRouting,
   type RouteAuth,
   type RouteAuthMode,
   type RouteRequirement,
@@ -35,9 +38,31 @@ function bad(reason: string): never {
 // Fastify 5 builds a new `request.routeOptions` object on every read: read it once per request.
 type RouteOptions = FastifyRequest['routeOptions']
 
-function routeUrl(routeOptions: RouteOptions): { route?: string } {
+/**
+ * How this Fastify instance's router matches paths, from its own settings: `caseSensitive`,
+ * `ignoreTrailingSlash`, `ignoreDuplicateSlashes`, `useSemicolonDelimiter` (top level, or Fastify 5's
+ * `routerOptions`, which wins) and `exposeHeadRoutes`. Defaults are each version's own, as
+ * `initialConfig` reports them (Fastify 4 splits paths at `;` by default, Fastify 5 does not).
+ */
+function routingOf(fastify: FastifyInstance): HttpRouting {
+  const config = fastify.initialConfig as Readonly<Record<string, unknown>>
+  const router = (config.routerOptions ?? {}) as Readonly<Record<string, unknown>>
+  // A loose setting counts when either place turns it on: reading the router as looser than it is
+  // only makes DENY rules match more, never less.
+  const on = (key: string): boolean => router[key] === true || config[key] === true
+  return httpRouting({
+    caseSensitive:
+      typeof router.caseSensitive === 'boolean' ? router.caseSensitive : config.caseSensitive !== false,
+    strictTrailingSlash: !on('ignoreTrailingSlash'),
+    mergeSlashes: on('ignoreDuplicateSlashes'),
+    semicolonDelimiter: on('useSemicolonDelimiter'),
+    headAsGet: config.exposeHeadRoutes !== false,
+  })
+}
+
+function hints(routeOptions: RouteOptions, routing: HttpRouting): HttpOperationHints {
   const url = routeOptions.url
-  return typeof url === 'string' ? { route: url } : {}
+  return typeof url === 'string' ? { route: url, routing } : { routing }
 }
 
 function svidConfigOf(routeOptions: RouteOptions): unknown {
@@ -68,6 +93,7 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
   // Audit events go to fastify.log unless the options say otherwise (`audit: false` turns them off).
   const verifier = callerVerifierFrom(verifierInput, { audit: { logger: fastify.log } }, '@svidkit/fastify')
   const httpOptions = realm === undefined ? {} : { realm }
+  const routing = routingOf(fastify)
 
   // Every refusal goes through core's one status table; only the body can be customised.
   const fail = (
@@ -129,7 +155,7 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
     attempt(
       () =>
         verifier.verifyCaller(
-          verifier.credentialsFromRequest(request.raw, routeUrl(routeOptions)),
+          verifier.credentialsFromRequest(request.raw, hints(routeOptions, routing)),
           route.verify,
         ),
       (result) => {
@@ -150,7 +176,7 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
           () =>
             verifier.authorizeCaller(
               (request as RequestWithCaller)[kCaller] ?? undefined,
-              httpOperation(request.raw, routeUrl(request.routeOptions)),
+              httpOperation(request.raw, hints(request.routeOptions, routing)),
               authorizer,
             ),
           () => next(),

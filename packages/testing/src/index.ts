@@ -11,6 +11,7 @@
  */
 import 'reflect-metadata'
 
+export { codeOf } from './code-of.js'
 export { DevAgent } from './dev-agent/dev-agent.js'
 export { loadDevAgentConfig, parseDevAgentConfig } from './dev-agent/dev-agent-config.js'
 export type {

@@ -13,7 +13,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import type { E2eRoute, E2eServerConfig } from './adapter.js'
 
 export const HOST = '127.0.0.1'
-/** The address the trusted proxy connects from. Any other loopback address is an untrusted peer. */
+/** The address the trusted proxy connects from (with its SVID, `INGRESS`). */
 export const TRUSTED_PROXY_ADDRESS = '127.0.0.2'
 
 /** The service under test. */
@@ -197,7 +197,7 @@ export async function createFixtures(): Promise<Fixtures> {
       'two-hops': profile({
         ...base,
         xfcc: {
-          trustedPeers: { addresses: [TRUSTED_PROXY_ADDRESS] },
+          trustedPeers: { spiffeId: matchId(INGRESS) },
           trustedHops: 2,
           trustedProxies: matchId(EDGE),
           by: SELF,

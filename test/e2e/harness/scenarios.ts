@@ -70,9 +70,11 @@ const certOf = (svid: TestX509Svid): XfccElement => {
     cert: [encodeURIComponent(leaf.toString())],
   }
 }
-const fromProxy = (header: string | string[], path = '/whoami'): ClientRequest => ({
+/** A request from the trusted proxy: its own SVID (mTLS), from its address, carrying `header`. */
+const fromProxy = (fx: Fixtures, header: string | string[], path = '/whoami'): ClientRequest => ({
   path,
   from: TRUSTED_PROXY_ADDRESS,
+  certificate: fx.svids.ingress,
   headers: { 'x-forwarded-client-cert': header },
 })
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
@@ -114,18 +116,18 @@ export const callerScenarios: readonly Scenario[] = [
 
   // ── XFCC ──────────────────────────────────────────────────────────────────────────────────────
   {
-    name: 'XFCC: from a proxy trusted by address',
-    request: () => fromProxy(xfcc(element(WEB))),
+    name: 'XFCC: from the trusted proxy (its SVID over mTLS)',
+    request: (fx) => fromProxy(fx, xfcc(element(WEB))),
     expect: ok(WEB, 'xfcc'),
   },
   {
-    name: "XFCC: from a proxy trusted by address, with the client's Cert verified",
-    request: (fx) => fromProxy(xfcc(element(WEB, certOf(fx.svids.web)))),
+    name: "XFCC: from the trusted proxy, with the client's Cert verified",
+    request: (fx) => fromProxy(fx, xfcc(element(WEB, certOf(fx.svids.web)))),
     expect: ok(WEB, 'xfcc'),
   },
   {
     name: "XFCC: from a trusted proxy, the client's forwarded Cert has expired",
-    request: (fx) => fromProxy(xfcc(element(WEB, certOf(fx.svids.expired)))),
+    request: (fx) => fromProxy(fx, xfcc(element(WEB, certOf(fx.svids.expired)))),
     expect: unauthorized('ERR_X509_SVID_EXPIRED'),
   },
   {
@@ -136,6 +138,25 @@ export const callerScenarios: readonly Scenario[] = [
       headers: { 'x-forwarded-client-cert': xfcc(element(WEB)) },
     }),
     expect: ok(WEB, 'xfcc'),
+  },
+  {
+    name: "XFCC: from the trusted proxy's address but without its SVID (mTLS channel on: the ID is required)",
+    request: () => ({
+      path: '/whoami',
+      from: TRUSTED_PROXY_ADDRESS,
+      headers: { 'x-forwarded-client-cert': xfcc(element(ADMIN)) },
+    }),
+    expect: unauthorized('ERR_XFCC_UNTRUSTED_PEER'),
+  },
+  {
+    name: "XFCC: a workload with its own SVID at the trusted proxy's address, naming another workload",
+    request: (fx) => ({
+      path: '/whoami',
+      from: TRUSTED_PROXY_ADDRESS,
+      certificate: fx.svids.web,
+      headers: { 'x-forwarded-client-cert': xfcc(element(ADMIN)) },
+    }),
+    expect: unauthorized('ERR_XFCC_UNTRUSTED_PEER'),
   },
   {
     name: 'XFCC: from an untrusted peer (127.0.0.1, no certificate) with a valid-looking URI',
@@ -153,40 +174,40 @@ export const callerScenarios: readonly Scenario[] = [
   },
   {
     name: 'XFCC forged: a client-prepended element is ignored (the last one, the proxy, names the caller)',
-    request: () => fromProxy([xfcc(element(ADMIN)), xfcc(element(WEB))]),
+    request: (fx) => fromProxy(fx, [xfcc(element(ADMIN)), xfcc(element(WEB))]),
     expect: ok(WEB, 'xfcc'),
   },
   {
     name: 'XFCC forged: a Subject carrying ";URI=…" next to the real URI',
-    request: () => fromProxy(xfcc(element(WEB, { subject: [`CN=web;URI=${ADMIN}`] }))),
+    request: (fx) => fromProxy(fx, xfcc(element(WEB, { subject: [`CN=web;URI=${ADMIN}`] }))),
     expect: ok(WEB, 'xfcc'),
   },
   {
     name: 'XFCC forged: a Subject carrying ";URI=…" and no URI',
-    request: () => fromProxy(xfcc({ by: [SELF], subject: [`CN=web;URI=${ADMIN}`] })),
+    request: (fx) => fromProxy(fx, xfcc({ by: [SELF], subject: [`CN=web;URI=${ADMIN}`] })),
     expect: unauthorized('ERR_XFCC_NO_URI'),
   },
   {
     name: 'XFCC: written by a proxy for another service (By mismatch)',
-    request: () => fromProxy(xfcc({ by: ['spiffe://example.org/tenant/acme/billing'], uri: [WEB] })),
+    request: (fx) => fromProxy(fx, xfcc({ by: ['spiffe://example.org/tenant/acme/billing'], uri: [WEB] })),
     expect: unauthorized('ERR_XFCC_BY_MISMATCH'),
   },
   {
     name: 'XFCC, two trusted hops: edge proxy then sidecar',
     profile: 'two-hops',
-    request: () => fromProxy(xfcc({ by: [EDGE], uri: [WEB] }, element(EDGE))),
+    request: (fx) => fromProxy(fx, xfcc({ by: [EDGE], uri: [WEB] }, element(EDGE))),
     expect: ok(WEB, 'xfcc'),
   },
   {
     name: 'XFCC forged under trustedHops 2: a workload reached the sidecar and prepended an element',
     profile: 'two-hops',
-    request: () => fromProxy(xfcc({ by: [EDGE], uri: [ADMIN] }, element(WEB))),
+    request: (fx) => fromProxy(fx, xfcc({ by: [EDGE], uri: [ADMIN] }, element(WEB))),
     expect: unauthorized('ERR_XFCC_HOPS'),
   },
   {
     name: 'XFCC under trustedHops 2: too few elements',
     profile: 'two-hops',
-    request: () => fromProxy(xfcc(element(WEB))),
+    request: (fx) => fromProxy(fx, xfcc(element(WEB))),
     expect: unauthorized('ERR_XFCC_HOPS'),
   },
 
@@ -245,7 +266,7 @@ export const callerScenarios: readonly Scenario[] = [
   {
     name: 'XFCC from a trusted proxy + a JWT-SVID naming another workload',
     request: async (fx) => ({
-      ...fromProxy(xfcc(element(WEB))),
+      ...fromProxy(fx, xfcc(element(WEB))),
       headers: { 'x-forwarded-client-cert': xfcc(element(WEB)), ...bearer(await fx.jwt(ADMIN)) },
     }),
     expect: unauthorized('ERR_CREDENTIALS_CALLER_MISMATCH'),
@@ -306,7 +327,7 @@ export const callerScenarios: readonly Scenario[] = [
   },
   {
     name: 'boundary sameAs self: a cross-tenant call through a trusted proxy is denied',
-    request: () => fromProxy(xfcc(element(GLOBEX)), '/tenant'),
+    request: (fx) => fromProxy(fx, xfcc(element(GLOBEX)), '/tenant'),
     expect: forbidden('ERR_ACCESS_DENIED'),
   },
   {

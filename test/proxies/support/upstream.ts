@@ -42,13 +42,15 @@ export interface UpstreamOptions {
 
 /**
  * The application's verifier: both proxy channels (the forwarded certificate of the proxy under test
- * and Envoy XFCC) trust only {@link PROXY_SOURCE}; the mTLS channel stays on (this server has no TLS).
+ * and Envoy XFCC) trust only {@link PROXY_SOURCE}. This server has no TLS, so the mTLS channel is off:
+ * with it on, a proxy must be trusted by its SPIFFE ID, never by address alone.
  */
 export function verifierOptions(options: UpstreamOptions): CallerVerifierOptions {
   const trustedPeers = { addresses: [PROXY_SOURCE] }
   return {
     bundles: options.bundles,
     audit: false,
+    mtls: false,
     xfcc: { trustedPeers, by: options.xfccBy },
     ...(options.forwardedCert ? { forwardedCert: { ...options.forwardedCert, trustedPeers } } : {}),
   }

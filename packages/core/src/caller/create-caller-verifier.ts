@@ -12,6 +12,7 @@ import {
   type ForwardedCertExtractor,
   type ForwardedCertOptions,
 } from '../forwarded-cert/create-forwarded-cert-extractor.js'
+import type { TrustedPeerOptions } from '../internal/trusted-peer.js'
 import { createJwtSvidVerifier, type JwtSvidVerifier } from '../jwt-svid/create-jwt-svid-verifier.js'
 import type { JwtSvid } from '../jwt-svid/jwt-svid.js'
 import {
@@ -30,6 +31,7 @@ import type { X509SvidSource } from '../x509-svid/x509-svid.js'
 import { createXfccExtractor, type XfccExtractor, type XfccOptions } from '../xfcc/create-xfcc-extractor.js'
 import type { Caller, CallerChannel, CallerUser, OidcCaller, SpiffeCaller } from './caller.js'
 import { createRequirement, type RouteRequirement } from './create-requirement.js'
+import type { HttpRouting } from './http-routing.js'
 import type { Operation } from './operation.js'
 import { peerCertificateChain, type TlsSocketLike } from './peer-certificate-chain.js'
 import { readBearerToken } from './read-bearer-token.js'
@@ -213,10 +215,7 @@ export interface CallerVerifier {
    * `x-forwarded-client-cert` line and the configured forwarded-certificate headers, plus the
    * operation (method and path without the query).
    */
-  credentialsFromRequest(
-    request: NodeHttpRequestLike,
-    operation?: { path?: string; route?: string },
-  ): CallerCredentials
+  credentialsFromRequest(request: NodeHttpRequestLike, operation?: HttpOperationHints): CallerCredentials
 }
 
 /**
@@ -251,6 +250,14 @@ const NO_SCOPES: readonly string[] = Object.freeze([])
 
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `createCallerVerifier: ${reason}`)
+}
+
+/** A startup warning: to the audit logger when there is one, else as a Node process warning. */
+function warn(options: CallerVerifierOptions, message: string): void {
+  const text = `svidkit: ${message}`
+  const logger = options.audit && 'logger' in options.audit ? options.audit.logger : undefined
+  if (logger) logger.warn({ svidkit: 'insecure-configuration' }, text)
+  else process.emitWarning(text, { code: 'SVIDKIT_INSECURE_CONFIGURATION' })
 }
 
 /**
@@ -316,14 +323,46 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
   // channels
   const mtlsOn = options.mtls !== false
   const mtlsSkew = typeof options.mtls === 'object' ? (options.mtls.clockSkewSeconds ?? 0) : 0
+  // Over mTLS every workload that can reach the service has an SVID of its own, so a proxy that
+  // vouches for callers must be known by its SVID, never by address alone.
+  const mtlsAccepted = mtlsOn && (options.channels === undefined || options.channels.includes('mtls'))
+  const peerTrust = (
+    trustedPeers: TrustedPeerOptions | undefined,
+    field: string,
+  ): TrustedPeerOptions | undefined => {
+    if (!mtlsAccepted) return trustedPeers
+    if (trustedPeers?.insecureAddressOnly === true) {
+      warn(
+        options,
+        `${field}.insecureAddressOnly: a proxy is trusted by address alone while the mTLS channel is on; any workload connecting from a trusted address can name any caller. Name the proxy by SPIFFE ID (${field}.spiffeId) instead.`,
+      )
+      return trustedPeers
+    }
+    if (trustedPeers?.spiffeId === undefined) {
+      bad(
+        `${field}: with the mTLS channel on, name the proxy by its SPIFFE ID (${field}.spiffeId, e.g. matchId('spiffe://example.org/ns/edge/sa/proxy')): by address alone, any workload connecting from a trusted address with its own SVID could name any caller. If this server does not terminate TLS, set mtls: false; to accept the risk, set ${field}.insecureAddressOnly: true`,
+      )
+    }
+    return { ...trustedPeers, requireSvid: true }
+  }
   const xfcc: XfccExtractor | undefined = options.xfcc
-    ? createXfccExtractor({ ...options.xfcc, bundles })
+    ? createXfccExtractor({
+        ...options.xfcc,
+        trustedPeers: peerTrust(options.xfcc.trustedPeers, 'xfcc.trustedPeers'),
+        bundles,
+      })
     : undefined
   let forwarded: { extractor: ForwardedCertExtractor } | undefined
   if (options.forwardedCert) {
     const { header, chainHeader: _c, ...rest } = options.forwardedCert
     if (typeof header !== 'string' || header === '') bad('forwardedCert.header must name the header')
-    forwarded = { extractor: createForwardedCertExtractor({ ...rest, bundles }) }
+    forwarded = {
+      extractor: createForwardedCertExtractor({
+        ...rest,
+        trustedPeers: peerTrust(rest.trustedPeers, 'forwardedCert.trustedPeers'),
+        bundles,
+      }),
+    }
   }
   const jwt: JwtSvidVerifier | undefined = options.jwt
     ? createJwtSvidVerifier({
@@ -526,10 +565,7 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
         return d
       })
     },
-    credentialsFromRequest(
-      request: NodeHttpRequestLike,
-      op: { path?: string; route?: string } = {},
-    ): CallerCredentials {
+    credentialsFromRequest(request: NodeHttpRequestLike, op: HttpOperationHints = {}): CallerCredentials {
       // A Node request: its header lines read straight from `rawHeaders`, which is what Node fills
       // `headers` and `headersDistinct` from, without building either object (≈ 1 µs per request:
       // Node builds them lazily, on first access).
@@ -718,7 +754,7 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
  */
 export function httpOperation(
   request: Pick<NodeHttpRequestLike, 'method' | 'url' | 'originalUrl'>,
-  op: { path?: string; route?: string } = {},
+  op: HttpOperationHints = {},
 ): Operation {
   const url = request.originalUrl ?? request.url ?? '/'
   const q = url.indexOf('?')
@@ -727,7 +763,26 @@ export function httpOperation(
     method: (request.method ?? 'GET').toUpperCase(),
     path: op.path ?? (q === -1 ? url : url.slice(0, q)),
     route: op.route,
+    routing: op.routing,
   }
+}
+
+/**
+ * What an adapter knows about a request's operation beyond the request itself.
+ *
+ * @example
+ * ```ts
+ * const hints: HttpOperationHints = { route: request.routeOptions.url, routing: httpRouting({ caseSensitive: false }) }
+ * verifier.credentialsFromRequest(request.raw, hints)
+ * ```
+ */
+export interface HttpOperationHints {
+  /** The path to authorize, when it is not the request URL's. */
+  path?: string | undefined
+  /** The route template the router chose, when it has chosen one before the check. */
+  route?: string | undefined
+  /** How the framework's router matches paths (see `HttpRouting`). */
+  routing?: HttpRouting | undefined
 }
 
 /**

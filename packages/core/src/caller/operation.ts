@@ -1,3 +1,5 @@
+import type { HttpRouting } from './http-routing.js'
+
 /**
  * An HTTP operation: method plus the request path (without query) and, when known, the route template.
  *
@@ -13,8 +15,14 @@ export interface HttpOperation {
   readonly method: string
   /** The request path without the query string, e.g. `/orders/42`. */
   readonly path: string
-  /** The framework's route template, e.g. `/orders/:id`, when the adapter knows it. */
+  /**
+   * The framework's route template, e.g. `/orders/:id`, when the router has already chosen the
+   * handler. A template without parameters is the handler's own path: DENY and AUDIT rules also
+   * match it, so a router quirk svidkit does not model can never skip a DENY.
+   */
   readonly route?: string | undefined
+  /** How the router matches paths; policy canonicalises rule and request paths under it. Default: exact. */
+  readonly routing?: HttpRouting | undefined
 }
 
 /**

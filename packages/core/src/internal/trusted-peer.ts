@@ -34,9 +34,24 @@ export interface TrustedPeerOptions {
   spiffeId?: Matcher
   /**
    * `'either'` (default): a peer is trusted when its address is in `addresses` **or** its SPIFFE ID
-   * matches `spiffeId`. `'both'`: it must pass both checks (both must then be configured).
+   * matches `spiffeId`. `'both'`: it must pass both checks (both must then be configured). Either
+   * way, a peer that presented a verified SVID is trusted only when `spiffeId` is unset or matches
+   * it: a workload with its own SVID never vouches for others from a trusted address.
    */
   require?: 'either' | 'both'
+  /**
+   * Only a peer that presented a verified X.509-SVID matching `spiffeId` may vouch: an address
+   * alone never suffices (with `require: 'both'` the address must match too). `createCallerVerifier`
+   * sets this when its mTLS channel is on, since every workload that can reach the service then has
+   * an SVID of its own.
+   */
+  requireSvid?: boolean
+  /**
+   * Lets `createCallerVerifier` trust a proxy by address alone while its mTLS channel is on (it
+   * refuses to start otherwise). Any workload connecting from a trusted address could then name
+   * any caller; a warning is logged at startup. Prefer `spiffeId`.
+   */
+  insecureAddressOnly?: boolean
 }
 
 /** @internal A compiled {@link TrustedPeerOptions}. */
@@ -71,6 +86,17 @@ export function compilePeerTrust(options: TrustedPeerOptions | undefined, field:
   if (require !== 'either' && require !== 'both') bad('require must be "either" or "both"')
   if (require === 'both' && (matcher === undefined || addresses.length === 0)) {
     bad('require "both" needs both addresses and spiffeId')
+  }
+  if (opts.requireSvid !== undefined && typeof opts.requireSvid !== 'boolean')
+    bad('requireSvid must be a boolean')
+  if (opts.insecureAddressOnly !== undefined && typeof opts.insecureAddressOnly !== 'boolean') {
+    bad('insecureAddressOnly must be a boolean')
+  }
+  const requireSvid = opts.requireSvid === true
+  if (requireSvid && matcher === undefined) {
+    bad(
+      "a proxy must be trusted by its SPIFFE ID here (set spiffeId, e.g. matchId('spiffe://example.org/ns/edge/sa/proxy')): by address alone, any workload connecting from a trusted address with its own SVID could name any caller",
+    )
   }
 
   // IPv4 ranges as parallel [base, mask] arrays of uint32.
@@ -171,11 +197,15 @@ export function compilePeerTrust(options: TrustedPeerOptions | undefined, field:
       return false
     }
   }
+  const both = require === 'both'
   return Object.freeze({
-    isTrusted:
-      require === 'both'
-        ? (address: string | undefined, id: SpiffeId | undefined) => addressTrusted(address) && idTrusted(id)
-        : (address: string | undefined, id: SpiffeId | undefined) => addressTrusted(address) || idTrusted(id),
+    isTrusted: (address: string | undefined, id: SpiffeId | undefined): boolean => {
+      // A peer with a verified SVID is known by it: the trust must name it.
+      if (requireSvid || (id !== undefined && id !== null && matcher !== undefined)) {
+        return idTrusted(id) && (!both || addressTrusted(address))
+      }
+      return both ? false : addressTrusted(address)
+    },
   })
 }
 

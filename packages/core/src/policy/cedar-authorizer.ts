@@ -4,7 +4,7 @@ import { OptionsError, PolicyError } from '../errors/domain-errors.js'
 import { isSvidkitError } from '../errors/svidkit-error.js'
 import { matchPathTemplate } from '../spiffe-id/matcher.js'
 import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
-import { normalizeHttpPath } from './normalize-http-path.js'
+import { handlerMethod, normalizeHttpPath } from './normalize-http-path.js'
 import type { AuthorizationInput, Decision, IdentitySpec, SyncAuthorizer } from './types.js'
 
 /**
@@ -317,8 +317,9 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): SyncAuth
     let opText: string
     let operation: Record<string, CedarValue>
     if (op.kind === 'http') {
-      const n = normalizeHttpPath(op.path)
-      const method = String(op.method).toUpperCase()
+      // What the router serves: the canonical path, and GET for a HEAD that GET handlers answer.
+      const n = normalizeHttpPath(op.path, op.routing)
+      const method = handlerMethod(String(op.method).toUpperCase(), op.routing)
       opText = `${method} ${n.path}`
       if (!n.normal) return denied(`${opText} for ${who(caller)}: default deny (${n.problem})`)
       operation = { kind: 'http', method, path: n.path }

@@ -2,12 +2,13 @@
 // HTTP method, so that evaluation is a few closure calls. Not exported from the package (the
 // public entry points are loadPolicy, loadPolicyFile and definePolicy).
 import type { Caller } from '../caller/caller.js'
+import { type HttpRouting, routingFor, routingKey } from '../caller/http-routing.js'
 import { isSvidkitError } from '../errors/svidkit-error.js'
 import { compilePathTemplate } from '../spiffe-id/matcher.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import { TrustDomain } from '../spiffe-id/trust-domain.js'
-import { normalizeHttpPath } from './normalize-http-path.js'
-import { type JsonPath, type ProblemList, policyError } from './policy-problems.js'
+import { foldPath, normalizeHttpPath } from './normalize-http-path.js'
+import { type JsonPath, ProblemList, policyError } from './policy-problems.js'
 import { validatePolicySchema } from './policy-schema.js'
 import {
   compileForms,
@@ -44,11 +45,13 @@ export class EvalContext {
     readonly kind: 'http' | 'grpc',
     /** Upper-case HTTP method, or the full gRPC method. */
     readonly method: string,
-    /** The normalized HTTP path (`''` for gRPC). */
+    /** The normalized HTTP path, canonical under the router's routing (`''` for gRPC). */
     readonly path: string,
     readonly pathNormal: boolean,
     readonly pathProblem: string | undefined,
     readonly self: SpiffeId | undefined,
+    /** The route template when it has no parameters (the handler's own path), canonical; DENY/AUDIT rules also match it. */
+    readonly route: string | undefined,
   ) {}
 }
 
@@ -86,6 +89,8 @@ export interface RuleBucket {
 }
 
 export interface CompiledPolicy {
+  /** The routing its HTTP path and method conditions were compiled for. */
+  readonly routing: HttpRouting
   readonly defaultAction: DefaultAction
   readonly http: ReadonlyMap<string, RuleBucket>
   readonly httpOther: RuleBucket
@@ -197,11 +202,35 @@ export class IdentityReader {
 // Entry point
 // ---------------------------------------------------------------------------------------------
 
-const compiled = new WeakMap<Policy, CompiledPolicy>()
+/** A loaded policy's compiled forms, one per routing mode (by `routingKey`), compiled on first use. */
+interface CompiledForms {
+  readonly doc: PolicyDocument
+  readonly byRouting: (CompiledPolicy | undefined)[]
+}
 
-/** The compiled form of a policy built by this module. */
-export function getCompiledPolicy(policy: Policy): CompiledPolicy | undefined {
-  return compiled.get(policy)
+const compiled = new WeakMap<Policy, CompiledForms>()
+
+/**
+ * The compiled form of a policy built by this module, for a router's routing (default: exact). Path
+ * patterns and method sets are canonicalised once per routing mode, on first use.
+ */
+export function getCompiledPolicy(policy: Policy, routing?: HttpRouting): CompiledPolicy | undefined {
+  const forms = compiled.get(policy)
+  if (forms === undefined) return undefined
+  const key = routingKey(routing)
+  let c = forms.byRouting[key]
+  if (c === undefined) {
+    // The document was validated when it was loaded: a recompilation only changes path and method
+    // matching, so its problems (warnings) are the same and are not reported again.
+    c = new Compiler(forms.doc, new ProblemList(undefined, undefined), routingFor(key)).compile()!
+    forms.byRouting[key] = c
+  }
+  return c
+}
+
+/** Whether `policy` was built by this module (`loadPolicy`, `loadPolicyFile`, `definePolicy`). */
+export function isCompiledPolicy(policy: Policy): boolean {
+  return compiled.has(policy)
 }
 
 /**
@@ -215,7 +244,8 @@ export function compilePolicyValue(
 ): Policy | undefined {
   if (!validatePolicySchema(value, problems)) return undefined
   const doc = value as PolicyDocument
-  const c = new Compiler(doc, problems)
+  const routing = routingFor(routingKey(undefined))
+  const c = new Compiler(doc, problems, routing)
   const result = c.compile()
   if (!result || problems.hasErrors) return undefined
   const policy: Policy = Object.freeze({
@@ -224,7 +254,9 @@ export function compilePolicyValue(
     rules: Object.freeze(c.summaries),
     filename,
   })
-  compiled.set(policy, result)
+  const byRouting: (CompiledPolicy | undefined)[] = []
+  byRouting[routingKey(routing)] = result
+  compiled.set(policy, { doc: policy.document, byRouting })
   return policy
 }
 
@@ -304,6 +336,7 @@ class Compiler {
   constructor(
     readonly doc: PolicyDocument,
     readonly problems: ProblemList,
+    readonly routing: HttpRouting,
   ) {}
 
   compile(): CompiledPolicy | undefined {
@@ -342,7 +375,7 @@ class Compiler {
     }
     this.lintReachability()
     if (this.problems.hasErrors) return undefined
-    return buildIndex(rules, defaultAction, this.identity)
+    return buildIndex(rules, defaultAction, this.identity, this.routing)
   }
 
   compileIdentity(): void {
@@ -714,26 +747,40 @@ class Compiler {
     if (op.methods) {
       const t = this.compileMethods(op.methods, [...path, 'methods'])
       tests.push(t.test)
-      methods = t.any ? null : op.methods
+      methods = t.methods
     }
     if (op.notMethods) {
       const t = this.compileMethods(op.notMethods, [...path, 'notMethods'])
       tests.push((ctx) => !t.test(ctx))
     }
+    // DENY and AUDIT path conditions also hold when they hold for the handler's own path (a route
+    // template without parameters), so that a router quirk svidkit does not model never skips them.
     if (op.paths) {
       const t = this.compilePaths(op.paths, [...path, 'paths'])
-      tests.push((ctx) => (ctx.pathNormal ? t(ctx.path) : lenient))
+      tests.push(
+        lenient
+          ? (ctx) => !ctx.pathNormal || t(ctx.path) || (ctx.route !== undefined && t(ctx.route))
+          : (ctx) => ctx.pathNormal && t(ctx.path),
+      )
     }
     if (op.notPaths) {
       const t = this.compilePaths(op.notPaths, [...path, 'notPaths'])
-      tests.push((ctx) => (ctx.pathNormal ? !t(ctx.path) : lenient))
+      tests.push(
+        lenient
+          ? (ctx) => !ctx.pathNormal || !t(ctx.path) || (ctx.route !== undefined && !t(ctx.route))
+          : (ctx) => ctx.pathNormal && !t(ctx.path),
+      )
     }
     const all = and(tests)
     return { test: (ctx) => ctx.kind === 'http' && all(ctx), kind: HTTP, methods }
   }
 
-  compileMethods(values: readonly string[], path: JsonPath): { test: Test; any: boolean } {
-    if (values.includes('*')) return { test: () => true, any: true }
+  /** A method set; where the router serves `HEAD` with `GET` handlers, `GET` stands for both. */
+  compileMethods(
+    values: readonly string[],
+    path: JsonPath,
+  ): { test: Test; methods: readonly string[] | null } {
+    if (values.includes('*')) return { test: () => true, methods: null }
     values.forEach((m, i) => {
       if (!METHOD_TOKEN.test(m)) {
         this.problems.error(
@@ -744,7 +791,8 @@ class Compiler {
       }
     })
     const set = new Set(values)
-    return { test: (ctx) => set.has(ctx.method), any: false }
+    if (this.routing.headAsGet && set.has('GET')) set.add('HEAD')
+    return { test: (ctx) => set.has(ctx.method), methods: [...set] }
   }
 
   compilePaths(values: readonly string[], path: JsonPath): StringTest {
@@ -753,7 +801,7 @@ class Compiler {
     values.forEach((raw, i) => {
       const p = [...path, i]
       if (raw.includes('{')) {
-        const t = compileHttpPathTemplate(raw)
+        const t = compileHttpPathTemplate(foldPath(raw, this.routing, true))
         if (typeof t === 'string') this.problems.error('invalid', p, t)
         else {
           const n = normalizeHttpPath(raw.replace(/\{\*\*?\}/g, 'x'))
@@ -782,8 +830,11 @@ class Compiler {
           )
           return
         }
-        forms.push({ kind: f.kind, value: n.path })
-      } else forms.push(f)
+        // Folded like request paths; a prefix keeps its trailing slash ("below /orders/").
+        forms.push({ kind: f.kind, value: foldPath(n.path, this.routing, f.kind === 'exact') })
+      } else if (f.kind === 'suffix')
+        forms.push({ kind: 'suffix', value: foldPath(f.value, this.routing, false) })
+      else forms.push(f)
     })
     const str = forms.length > 0 ? compileForms(forms) : undefined
     if (templates.length === 0) return str ?? (() => false)
@@ -1115,6 +1166,7 @@ function buildIndex(
   rules: readonly CompiledRule[],
   defaultAction: DefaultAction,
   identity: IdentityReader,
+  routing: HttpRouting,
 ): CompiledPolicy {
   const methods = new Set<string>()
   for (const r of rules) if (r.httpMethods) for (const m of r.httpMethods) methods.add(m)
@@ -1126,6 +1178,7 @@ function buildIndex(
     )
   }
   return Object.freeze({
+    routing,
     defaultAction,
     http,
     httpOther: bucket(rules, (r) => (r.kinds & HTTP) !== 0 && r.httpMethods === null),

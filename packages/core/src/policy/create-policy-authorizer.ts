@@ -1,8 +1,9 @@
+import { routingKey } from '../caller/http-routing.js'
 import { OptionsError } from '../errors/domain-errors.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
-import { getCompiledPolicy } from './compile-policy.js'
+import { type CompiledPolicy, getCompiledPolicy, isCompiledPolicy } from './compile-policy.js'
 import { definePolicy } from './define-policy.js'
-import { evaluateCompiled } from './evaluate-policy.js'
+import { evaluateCompiled, routingOf } from './evaluate-policy.js'
 import type { AuthorizationInput, Decision, Policy, PolicyDocument, SyncAuthorizer } from './types.js'
 
 /**
@@ -61,14 +62,25 @@ export function createPolicyAuthorizer(
       throw new OptionsError('ERR_OPTIONS_INVALID', 'createPolicyAuthorizer: "self" must be a SPIFFE ID')
     }
   }
-  const loaded = getCompiledPolicy(policy as Policy)
+  const loaded = isCompiledPolicy(policy as Policy)
     ? (policy as Policy)
     : definePolicy(policy as PolicyDocument)
-  const compiled = getCompiledPolicy(loaded)!
+  // The compiled form per routing mode, remembered here so a request costs one array read.
+  const forms: CompiledPolicy[] = []
+  const compiledFor = (input: AuthorizationInput): CompiledPolicy => {
+    const routing = routingOf(input)
+    const key = routingKey(routing)
+    let c = forms[key]
+    if (c === undefined) {
+      c = getCompiledPolicy(loaded, routing)!
+      forms[key] = c
+    }
+    return c
+  }
   const authorize =
     self === undefined
-      ? (input: AuthorizationInput): Decision => evaluateCompiled(compiled, input)
+      ? (input: AuthorizationInput): Decision => evaluateCompiled(compiledFor(input), input)
       : (input: AuthorizationInput): Decision =>
-          evaluateCompiled(compiled, input.self === undefined ? { ...input, self } : input)
+          evaluateCompiled(compiledFor(input), input.self === undefined ? { ...input, self } : input)
   return Object.freeze({ policy: loaded, authorize })
 }

@@ -1,3 +1,4 @@
+import type { HttpRouting } from '../caller/http-routing.js'
 import { PolicyError } from '../errors/domain-errors.js'
 import {
   type CompiledPolicy,
@@ -37,7 +38,7 @@ import type { AuthorizationInput, Decision, Policy } from './types.js'
  * ```
  */
 export function evaluatePolicy(policy: Policy, input: AuthorizationInput): Decision {
-  const compiled = getCompiledPolicy(policy)
+  const compiled = getCompiledPolicy(policy, routingOf(input))
   if (!compiled) {
     throw new PolicyError(
       'ERR_POLICY_INVALID',
@@ -63,7 +64,43 @@ function run(rule: CompiledRule, ctx: EvalContext): 0 | 1 | 2 {
   return 2
 }
 
-/** @internal The hot path, shared with `createPolicyAuthorizer`. */
+/**
+ * The router's routing of an HTTP operation (`undefined`: exact), which selects the compiled form.
+ * @internal
+ */
+export function routingOf(input: AuthorizationInput): HttpRouting | undefined {
+  const op = input?.operation
+  return op?.kind === 'http' ? op.routing : undefined
+}
+
+// A route template with any of these is parametric (Express, Fastify and path-to-regexp syntax).
+const PARAMETRIC = /[:*(){}?+]/
+const MAX_ROUTES = 1024
+const routeViews = new WeakMap<CompiledPolicy, Map<string, string | null>>()
+
+/** The canonical form of a route template without parameters (the handler's own path), memoized. */
+function routeView(policy: CompiledPolicy, route: unknown): string | undefined {
+  if (typeof route !== 'string') return undefined
+  let views = routeViews.get(policy)
+  if (views === undefined) {
+    views = new Map()
+    routeViews.set(policy, views)
+  }
+  let view = views.get(route)
+  if (view === undefined) {
+    const n = PARAMETRIC.test(route) ? undefined : normalizeHttpPath(route, policy.routing)
+    view = n?.normal ? n.path : null
+    if (views.size >= MAX_ROUTES) views.clear()
+    views.set(route, view)
+  }
+  return view ?? undefined
+}
+
+/**
+ * The hot path, shared with `createPolicyAuthorizer`. `policy` must be compiled for the operation's
+ * routing (`getCompiledPolicy(policy, routingOf(input))`).
+ * @internal
+ */
 export function evaluateCompiled(policy: CompiledPolicy, input: AuthorizationInput): Decision {
   const caller = input?.caller
   const op = input?.operation
@@ -75,7 +112,7 @@ export function evaluateCompiled(policy: CompiledPolicy, input: AuthorizationInp
   let bucket: RuleBucket
   if (op.kind === 'http') {
     const method = typeof op.method === 'string' ? op.method.toUpperCase() : ''
-    const n = normalizeHttpPath(op.path)
+    const n = normalizeHttpPath(op.path, policy.routing)
     ctx = new EvalContext(
       caller,
       spiffeId?.toString(),
@@ -86,6 +123,7 @@ export function evaluateCompiled(policy: CompiledPolicy, input: AuthorizationInp
       n.normal,
       n.problem,
       input.self,
+      routeView(policy, op.route),
     )
     bucket = policy.http.get(method) ?? policy.httpOther
   } else if (op.kind === 'grpc') {
@@ -99,6 +137,7 @@ export function evaluateCompiled(policy: CompiledPolicy, input: AuthorizationInp
       true,
       undefined,
       input.self,
+      undefined,
     )
     bucket = policy.grpc
   } else {

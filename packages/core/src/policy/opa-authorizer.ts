@@ -1,5 +1,5 @@
 import { AccessDeniedError, OptionsError } from '../errors/domain-errors.js'
-import { normalizeHttpPath } from './normalize-http-path.js'
+import { handlerMethod, normalizeHttpPath } from './normalize-http-path.js'
 import type { AuthorizationInput, Authorizer, Decision } from './types.js'
 
 /**
@@ -94,7 +94,7 @@ function defaultInput(input: AuthorizationInput, path: string | undefined): OpaI
     self: input.self ? input.self.toString() : null,
     operation:
       op.kind === 'http'
-        ? { kind: 'http', method: op.method.toUpperCase(), path: path ?? op.path }
+        ? { kind: 'http', method: handlerMethod(op.method.toUpperCase(), op.routing), path: path ?? op.path }
         : { kind: 'grpc', method: op.method },
   }
 }
@@ -164,7 +164,7 @@ export function createOpaAuthorizer(options: OpaAuthorizerOptions): OpaAuthorize
   async function authorize(input: AuthorizationInput): Promise<Decision> {
     let normalizedPath: string | undefined
     if (input?.operation?.kind === 'http') {
-      const n = normalizeHttpPath(input.operation.path)
+      const n = normalizeHttpPath(input.operation.path, input.operation.routing)
       if (!n.normal) {
         return { decision: 'deny', rule: null, reason: `${n.problem}: default deny`, audit: NO_AUDIT }
       }

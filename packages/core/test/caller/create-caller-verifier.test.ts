@@ -6,7 +6,7 @@ import { BundleSet } from '@svidkit/core/bundle'
 import { type CallerCredentials, createCallerVerifier } from '@svidkit/core/caller'
 import { SvidkitError } from '@svidkit/core/errors'
 import { createPolicyAuthorizer, definePolicy } from '@svidkit/core/policy'
-import { SpiffeId } from '@svidkit/core/spiffe-id'
+import { matchId, SpiffeId } from '@svidkit/core/spiffe-id'
 import { formatXfcc } from '@svidkit/core/xfcc'
 import { TestCA, type TestX509Svid } from '@svidkit/testing'
 import { beforeAll, describe, expect, test } from 'vitest'
@@ -78,7 +78,10 @@ describe('channels', () => {
 
   test('XFCC from a trusted proxy names the caller; the proxy mTLS identity does not', async () => {
     const proxy = await ca.issueX509Svid({ id: '/ingress' })
-    const v = createCallerVerifier({ bundles, xfcc: {} })
+    const v = createCallerVerifier({
+      bundles,
+      xfcc: { trustedPeers: { spiffeId: matchId('spiffe://example.org/ingress') } },
+    })
     const header = formatXfcc([
       { by: ['spiffe://example.org/ingress'], uri: ['spiffe://example.org/ns/shop/sa/web'] },
     ])
@@ -92,9 +95,59 @@ describe('channels', () => {
     expect(r.caller?.spiffeId?.toString()).toBe('spiffe://example.org/ns/shop/sa/web')
   })
 
+  test('with the mTLS channel on, a proxy trusted by address alone is refused at startup', async () => {
+    for (const options of [
+      { xfcc: {} },
+      { xfcc: { trustedPeers: { addresses: ['10.0.0.0/8'] } } },
+      { forwardedCert: { format: 'nginx' as const, header: 'x-client-cert' } },
+    ]) {
+      expect(() => createCallerVerifier({ bundles, ...options })).toThrow(
+        /with the mTLS channel on, name the proxy by its SPIFFE ID/,
+      )
+    }
+    // Not terminating TLS (mtls: false), or mTLS not among the accepted channels: addresses are enough.
+    expect(() => createCallerVerifier({ bundles, mtls: false, xfcc: {} })).not.toThrow()
+    expect(() => createCallerVerifier({ bundles, channels: ['xfcc'], xfcc: {} })).not.toThrow()
+  })
+
+  test('insecureAddressOnly: address trust over mTLS on explicit request, with a startup warning', async () => {
+    const warnings: string[] = []
+    const logger = { info: () => {}, warn: (_o: object, msg: string) => warnings.push(msg) }
+    const v = createCallerVerifier({
+      bundles,
+      xfcc: { trustedPeers: { insecureAddressOnly: true } },
+      audit: { logger },
+    })
+    expect(warnings).toEqual([expect.stringContaining('xfcc.trustedPeers.insecureAddressOnly')])
+    const header = formatXfcc([{ uri: ['spiffe://example.org/ns/ops/sa/admin'] }])
+    const r = await v.verifyCaller({ operation: op, xfcc: header, peerAddress: '127.0.0.1' })
+    expect(r.caller?.spiffeId?.toString()).toBe('spiffe://example.org/ns/ops/sa/admin')
+  })
+
+  test('over mTLS, only the proxy SVID may vouch: not its address, not another workload from it', async () => {
+    const proxy = await ca.issueX509Svid({ id: '/ingress' })
+    const v = createCallerVerifier({
+      bundles,
+      xfcc: { trustedPeers: { spiffeId: matchId('spiffe://example.org/ingress') } },
+    })
+    const header = formatXfcc([{ uri: ['spiffe://example.org/ns/ops/sa/admin'] }])
+    const from = (certificates?: readonly X509Certificate[]) =>
+      codeOf(() =>
+        v.verifyCaller({
+          operation: op,
+          xfcc: header,
+          peerAddress: '127.0.0.1',
+          ...(certificates ? { socket: socketOf(certificates) } : {}),
+        }),
+      )
+    expect(await from()).toBe('ERR_XFCC_UNTRUSTED_PEER')
+    expect(await from(web.certificates)).toBe('ERR_XFCC_UNTRUSTED_PEER')
+    expect(await from(proxy.certificates)).toBe('OK')
+  })
+
   test('XFCC from an untrusted peer is refused; with xfcc not configured the header is ignored', async () => {
     const header = formatXfcc([{ uri: ['spiffe://example.org/ns/ops/sa/admin'] }])
-    const v = createCallerVerifier({ bundles, xfcc: {} })
+    const v = createCallerVerifier({ bundles, mtls: false, xfcc: {} })
     expect(await codeOf(() => v.verifyCaller({ operation: op, xfcc: header, peerAddress: '10.0.0.9' }))).toBe(
       'ERR_XFCC_UNTRUSTED_PEER',
     )
@@ -107,6 +160,7 @@ describe('channels', () => {
   test('XFCC and a forwarded certificate from the same proxy must agree', async () => {
     const v = createCallerVerifier({
       bundles,
+      mtls: false,
       xfcc: {},
       forwardedCert: { format: 'nginx', header: 'x-client-cert' },
     })
@@ -305,7 +359,7 @@ describe('authorization and audit', () => {
   })
 
   test('credentialsFromRequest reads a Node request', () => {
-    const v = createCallerVerifier({ bundles, xfcc: {}, jwt: { audience: 'orders' } })
+    const v = createCallerVerifier({ bundles, mtls: false, xfcc: {}, jwt: { audience: 'orders' } })
     const socket = { remoteAddress: '127.0.0.1' }
     const creds: CallerCredentials = v.credentialsFromRequest({
       method: 'post',
@@ -325,6 +379,7 @@ describe('authorization and audit', () => {
   test('credentialsFromRequest on a real Node request: every header line, in order, any case', async () => {
     const v = createCallerVerifier({
       bundles,
+      mtls: false,
       xfcc: {},
       jwt: { audience: 'orders' },
       forwardedCert: { header: 'X-Client-Cert', format: 'nginx' },

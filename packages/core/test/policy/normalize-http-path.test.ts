@@ -1,3 +1,4 @@
+import { httpRouting } from '@svidkit/core/caller'
 import { normalizeHttpPath } from '@svidkit/core/policy'
 import { describe, expect, test } from 'vitest'
 
@@ -41,5 +42,50 @@ describe('normalizeHttpPath', () => {
     const r = normalizeHttpPath(raw)
     expect(r.normal).toBe(false)
     expect(r.problem).toContain(problem)
+  })
+
+  describe("under a router's routing", () => {
+    const express = httpRouting({ caseSensitive: false, strictTrailingSlash: false })
+    const loose = httpRouting({
+      caseSensitive: false,
+      strictTrailingSlash: false,
+      mergeSlashes: true,
+      semicolonDelimiter: true,
+    })
+    test.each([
+      [express, '/Orders/EXPORT', '/orders/export'],
+      [express, '/orders/export/', '/orders/export'],
+      [express, '/orders/export//', '/orders/export/'],
+      [express, '/', '/'],
+      [express, '//orders', '//orders'],
+      [express, '/orders;x=1', '/orders;x=1'],
+      [express, '/Orders/%7eAdmin?x=1', '/orders/~admin'],
+      [express, '/caf%c3%a9', '/caf%c3%a9'],
+      [loose, '//Orders//export/', '/orders/export'],
+      [loose, '/orders/export;jsessionid=1', '/orders/export'],
+      [loose, '/orders/%65xport;x', '/orders/export'],
+      [httpRouting({ semicolonDelimiter: true }), '/Orders;a', '/Orders'],
+      [httpRouting(), '/Orders/', '/Orders/'],
+    ])('%j: %s is %s', (routing, raw, path) => {
+      expect(normalizeHttpPath(raw, routing)).toEqual({ path, normal: true })
+    })
+
+    test.each([
+      [express, '/orders/caf\u00e9', 'non-ASCII'],
+      [express, '/a/../b/', '"." or ".." segment'],
+      [loose, '/a//..//b', '"." or ".." segment'],
+      [loose, '/a/%2e%2e;x', '"." or ".." segment'],
+    ])('%j: %s is not normal (%s)', (routing, raw, problem) => {
+      const r = normalizeHttpPath(raw, routing)
+      expect(r.normal).toBe(false)
+      expect(r.problem).toContain(problem)
+    })
+
+    test('a case-sensitive router keeps non-ASCII characters as they are', () => {
+      expect(normalizeHttpPath('/caf\u00e9/', httpRouting({ strictTrailingSlash: false }))).toEqual({
+        path: '/caf\u00e9',
+        normal: true,
+      })
+    })
   })
 })

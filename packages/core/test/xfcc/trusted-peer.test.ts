@@ -119,7 +119,26 @@ describe('trusted peers: the proxy SPIFFE ID', () => {
     expect(trusted(peers, '10.0.0.1', gw)).toBe(true)
     expect(trusted(peers, '10.0.0.1', other)).toBe(false)
     expect(trusted(peers, '10.0.0.1')).toBe(false)
-    expect(trusted(peers, '127.0.0.1', other)).toBe(true) // default loopback still applies
+    expect(trusted(peers, '127.0.0.1')).toBe(true) // default loopback still applies to a peer without an SVID
+    // …but a peer with an SVID of its own is known by it: a trusted address does not make it the proxy.
+    expect(trusted(peers, '127.0.0.1', other)).toBe(false)
+  })
+
+  test('address only: a peer with an SVID is still trusted by address (no ID to check against)', () => {
+    expect(trusted({}, '127.0.0.1', other)).toBe(true)
+  })
+
+  test('requireSvid: only a peer that presented the proxy SVID may vouch', () => {
+    const peers: TrustedPeerOptions = { spiffeId: matchId(gw), requireSvid: true }
+    expect(trusted(peers, '127.0.0.1')).toBe(false)
+    expect(trusted(peers, '10.9.9.9', gw)).toBe(true)
+    expect(trusted(peers, '127.0.0.1', other)).toBe(false)
+    const both: TrustedPeerOptions = { ...peers, addresses: ['10.0.0.0/8'], require: 'both' }
+    expect(trusted(both, '10.0.0.1', gw)).toBe(true)
+    expect(trusted(both, '127.0.0.1', gw)).toBe(false)
+    expect(codeOf(() => createXfccExtractor({ trustedPeers: { requireSvid: true } }))).toBe(
+      'ERR_OPTIONS_INVALID',
+    )
   })
 
   test('ID only', () => {
