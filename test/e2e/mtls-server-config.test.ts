@@ -33,23 +33,29 @@ afterAll(async () => {
   await fx?.close()
 })
 
-const mtls = () => createMtlsServerConfig({ source, authorize: matchMemberOf('example.org') })
+type ClientCertificate = 'required' | 'optional'
+const mtls = (clientCertificate: ClientCertificate) =>
+  createMtlsServerConfig({ source, authorize: matchMemberOf('example.org'), clientCertificate })
 
-const starters: Record<string, () => Promise<RunningServer>> = {
-  async fastify() {
-    const config = mtls()
+const starters: Record<string, (c: ClientCertificate) => Promise<RunningServer>> = {
+  async fastify(clientCertificate) {
+    const config = mtls(clientCertificate)
     const app = Fastify({
       serverFactory: (handler) => config.attach(createServer(config.serverOptions, handler)),
     })
     await app.register(svidkit, { bundles: source, audit: false })
+    app.get('/health', { config: { svid: { public: true } } }, () => ({ ok: true }))
     app.get('/whoami', (request) => ({ caller: callerView(request.caller) }))
     await app.listen({ host: HOST, port: 0 })
     const { port } = app.server.address() as AddressInfo
     return { url: `https://localhost:${port}`, close: () => app.close() }
   },
-  async express() {
-    const config = mtls()
+  async express(clientCertificate) {
+    const config = mtls(clientCertificate)
     const app = express()
+    app.get('/health', (_req, res) => {
+      res.json({ ok: true })
+    })
     app.use(svid({ bundles: source, audit: false }))
     app.get('/whoami', (req, res) => {
       res.json({ caller: callerView(req.caller) })
@@ -71,7 +77,7 @@ const starters: Record<string, () => Promise<RunningServer>> = {
 describe.each(Object.keys(starters))('%s behind createMtlsServerConfig', (name) => {
   let url: string
   beforeAll(async () => {
-    const s = await starters[name]!()
+    const s = await starters[name]!('required')
     servers.push(s)
     url = s.url
   })
@@ -97,3 +103,39 @@ describe.each(Object.keys(starters))('%s behind createMtlsServerConfig', (name) 
     await expect(send(url, { path: '/whoami' }, fx.serverTrust)).rejects.toThrow()
   })
 })
+
+describe.each(Object.keys(starters))(
+  "%s behind createMtlsServerConfig({ clientCertificate: 'optional' })",
+  (name) => {
+    let url: string
+    beforeAll(async () => {
+      const s = await starters[name]!('optional')
+      servers.push(s)
+      url = s.url
+    })
+
+    test('a public route answers a client without a certificate', async () => {
+      const r = await send(url, { path: '/health' }, fx.serverTrust)
+      expect(r).toMatchObject({ status: 200, body: { ok: true } })
+    })
+
+    test('a protected route still fails closed without a certificate', async () => {
+      const r = await send(url, { path: '/whoami' }, fx.serverTrust)
+      expect(r).toMatchObject({ status: 401, body: { code: 'ERR_CREDENTIALS_MISSING' } })
+    })
+
+    test('a valid peer is an mtls caller', async () => {
+      const r = await send(url, { path: '/whoami', certificate: fx.svids.web }, fx.serverTrust)
+      expect(r.body).toEqual({ caller: { id: WEB, channel: 'mtls' } })
+    })
+
+    test.each(['rogue', 'partner', 'expired'] as const)(
+      'an invalid certificate (%s) is still refused in the handshake, even for the public route',
+      async (which) => {
+        await expect(
+          send(url, { path: '/health', certificate: fx.svids[which] }, fx.serverTrust),
+        ).rejects.toThrow()
+      },
+    )
+  },
+)

@@ -225,6 +225,43 @@ describe.each(versions)('@svidkit/express on Express %s', (major, createExpress)
     })
   })
 
+  test('routing: the policy sees paths as the routers match them; routers that disagree fail closed', async () => {
+    const policy = createPolicyAuthorizer(
+      definePolicy({
+        rules: [
+          { id: 'no-export', action: 'DENY', to: [{ paths: ['/orders/export'] }] },
+          { id: 'all', from: [{ trustDomains: ['example.org'] }] },
+        ],
+      }),
+    )
+    const token = await bearer('/web')
+    // Express's defaults: case-insensitive, trailing slash ignored.
+    const loose = createExpress()
+    loose.use(base({ authorizer: policy }))
+    loose.get('/orders/export', who)
+    const getLoose = await serve(loose)
+    for (const path of ['/orders/export', '/orders/EXPORT', '/Orders/Export/']) {
+      expect((await getLoose(path, token)).body, path).toMatchObject({ code: 'ERR_ACCESS_DENIED' })
+    }
+    // A case-sensitive router inside a case-insensitive app: one path, two ways to route it.
+    const mixed = createExpress()
+    mixed.use(base({ authorizer: policy }))
+    const router = createExpress.Router({ caseSensitive: true })
+    router.get('/orders/export', who)
+    mixed.use(router)
+    const getMixed = await serve(mixed)
+    const refused = await getMixed('/orders/1', token)
+    expect(refused).toMatchObject({ status: 500, body: { code: 'ERR_OPTIONS_INVALID' } })
+    expect(refused.body.message).toContain('routers do not match paths the same way')
+    // Stating the routing yourself is accepted as given.
+    const stated = createExpress()
+    stated.use(base({ authorizer: policy, routing: { caseSensitive: true, strictTrailingSlash: true } }))
+    stated.use(router)
+    const getStated = await serve(stated)
+    expect((await getStated('/orders/export', token)).status).toBe(403)
+    expect((await getStated('/orders/EXPORT', token)).status).toBe(404)
+  })
+
   test('requireCaller without svid() before it is a 500 options error', async () => {
     const app = createExpress()
     app.get('/x', requireScopes('a'), who)
@@ -266,6 +303,14 @@ describe.each(versions)('@svidkit/express on Express %s', (major, createExpress)
 })
 
 describe('options are validated when the middleware is created', () => {
+  test('routing', () => {
+    for (const routing of [{ mergeSlashes: true }, { caseSensitive: 'yes' }, null]) {
+      expect(() => svid({ bundles, routing } as unknown as SvidExpressOptions)).toThrow(
+        expect.objectContaining({ code: 'ERR_OPTIONS_INVALID' }),
+      )
+    }
+  })
+
   test.each<[string, () => unknown, RegExp]>([
     ['bad errors mode', () => svid({ bundles, errors: 'throw' } as never), /errors/],
     ['bad optional', () => svid({ bundles, optional: 'yes' } as never), /optional/],

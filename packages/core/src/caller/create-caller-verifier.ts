@@ -4,7 +4,7 @@ import { type Auditor, type AuditorOptions, createAuditor } from '../audit/creat
 import { startTimer } from '../audit/start-timer.js'
 import type { JwtBundleSource, X509BundleSource } from '../bundle/bundle-source.js'
 import { combineBundleSources } from '../bundle/combine-bundle-sources.js'
-import { CredentialsError, OptionsError, X509SvidError } from '../errors/domain-errors.js'
+import { CredentialsError, JwtSvidError, OptionsError, X509SvidError } from '../errors/domain-errors.js'
 import type { SvidkitError } from '../errors/svidkit-error.js'
 import { toSvidkitError } from '../errors/to-svidkit-error.js'
 import {
@@ -128,13 +128,13 @@ export interface CallerCredentials {
   peerCertificates?: readonly X509Certificate[] | undefined
   /** The direct peer's address (`socket.remoteAddress`), for proxy trust. */
   peerAddress?: string | undefined
-  /** The `Authorization` header or gRPC `authorization` metadata value(s). */
-  authorization?: string | readonly string[] | undefined
-  /** The `x-forwarded-client-cert` header (all lines). */
-  xfcc?: string | readonly string[] | undefined
-  /** The configured forwarded-certificate header (and its chain header), for `forwardedCert`. */
-  forwardedCert?: string | readonly string[] | undefined
-  forwardedCertChain?: string | readonly string[] | undefined
+  /** The `Authorization` header or gRPC `authorization` metadata value(s); `null` is none. */
+  authorization?: string | readonly string[] | null | undefined
+  /** The `x-forwarded-client-cert` header (all lines); `null` is none. */
+  xfcc?: string | readonly string[] | null | undefined
+  /** The configured forwarded-certificate header (and its chain header), for `forwardedCert`; `null` is none. */
+  forwardedCert?: string | readonly string[] | null | undefined
+  forwardedCertChain?: string | readonly string[] | null | undefined
 }
 
 /**
@@ -605,7 +605,7 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
         const mtls = accepted.has('mtls') ? mtlsIdentity(credentials) : undefined
         let proxied: Identity | undefined
         if (accepted.has('xfcc')) {
-          if (xfcc && credentials.xfcc !== undefined) {
+          if (xfcc && credentials.xfcc != null) {
             const r = xfcc.extract({
               header: credentials.xfcc,
               peerAddress: credentials.peerAddress,
@@ -619,10 +619,10 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
                 expiresAt: r.expiresAt,
               }
           }
-          if (forwarded && credentials.forwardedCert !== undefined) {
+          if (forwarded && credentials.forwardedCert != null) {
             const r = forwarded.extractor.extract({
               header: credentials.forwardedCert,
-              chainHeader: credentials.forwardedCertChain,
+              chainHeader: credentials.forwardedCertChain ?? undefined,
               peerAddress: credentials.peerAddress,
               peerSpiffeId: mtls?.spiffeId,
             })
@@ -648,12 +648,30 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
           accepted.has('jwt') || accepted.has('oidc') ? readBearerToken(credentials.authorization) : undefined
         let oidcToken: Promise<OidcToken> | undefined
         let jwtSvid: JwtSvid | undefined
+        // A present token is never ignored: it names the caller or the request is refused with the
+        // code of the channel that would have taken it (optional routes included).
         if (token !== undefined) {
           const iss = oidc ? peekIssuer(token) : undefined
           if (oidc && iss !== undefined && oidc.hasIssuer(iss)) {
-            if (accepted.has('oidc')) oidcToken = oidc.verify(token)
+            if (!accepted.has('oidc')) {
+              throw new CredentialsError(
+                'ERR_CREDENTIALS_CHANNEL_NOT_ALLOWED',
+                'a token from a configured OIDC issuer, but the oidc channel is not accepted here',
+              )
+            }
+            oidcToken = oidc.verify(token)
           } else if (jwt && accepted.has('jwt')) {
             jwtSvid = jwt.verify(token)
+            // One rule for every channel: a trust domain ID names no workload.
+            if (jwtSvid.id.path === '') {
+              throw new JwtSvidError('ERR_JWT_SVID_SUB_INVALID', 'token subject is a trust domain ID, not a workload')
+            }
+          } else if (oidc && accepted.has('oidc')) {
+            // Only OIDC accepts tokens here: one that is not from a configured issuer is refused
+            // (ERR_OIDC_MALFORMED, ERR_OIDC_ISSUER_UNKNOWN) by the OIDC verifier itself.
+            oidcToken = oidc.verify(token)
+          } else {
+            throw new CredentialsError('ERR_CREDENTIALS_CHANNEL_NOT_ALLOWED', 'no accepted channel takes this token')
           }
         }
         for (const c of channels) {

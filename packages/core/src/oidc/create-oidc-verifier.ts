@@ -52,7 +52,7 @@ export interface OidcIssuerOptions {
   clockSkewSeconds?: number
   /** Claims that must be present (e.g. `['azp']`). `sub` and `exp` are always required. */
   requiredClaims?: readonly string[]
-  /** Extra CA certificates (PEM) trusted for the issuer's HTTPS endpoints, besides the system roots. */
+  /** Extra CA certificates (PEM) trusted for the issuer's HTTPS endpoints, in addition to Node's root store. */
   ca?: string | readonly string[]
   /** JWKS / discovery fetch timeout; a timeout fails closed. Default 5000 ms. */
   timeoutMs?: number
@@ -183,7 +183,16 @@ function compileIssuer(o: OidcIssuerOptions): CompiledIssuer {
       if (typeof doc.jwks_uri !== 'string') {
         throw new OidcError('ERR_OIDC_JWKS_UNAVAILABLE', 'discovery document has no jwks_uri')
       }
-      return httpsUrl(doc.jwks_uri, 'jwks_uri')
+      // What the issuer publishes is not an option of ours: a bad jwks_uri is the issuer's failure.
+      try {
+        return httpsUrl(doc.jwks_uri, 'jwks_uri')
+      } catch (err) {
+        throw new OidcError(
+          'ERR_OIDC_JWKS_UNAVAILABLE',
+          'discovery document names a jwks_uri that is not an https URL without credentials',
+          { cause: err },
+        )
+      }
     }
   }
   return {

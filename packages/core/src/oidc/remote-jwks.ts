@@ -1,6 +1,7 @@
 // Fetches and caches an issuer's JWKS (and OIDC discovery document) over HTTPS. Not exported.
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { request } from 'node:https'
+import { rootCertificates } from 'node:tls'
 import { OidcError } from '../errors/domain-errors.js'
 
 /** How the remote JWKS is fetched and cached. */
@@ -31,9 +32,10 @@ export function getJson(url: URL, settings: RemoteJwksSettings): Promise<unknown
       {
         method: 'GET',
         headers: { accept: 'application/json' },
+        // Node's `ca` replaces its root store: keep the roots and add the configured CAs.
         ...(settings.ca === undefined
           ? {}
-          : { ca: [...(typeof settings.ca === 'string' ? [settings.ca] : settings.ca)] }),
+          : { ca: [...rootCertificates, ...(typeof settings.ca === 'string' ? [settings.ca] : settings.ca)] }),
         signal: AbortSignal.timeout(settings.timeoutMs),
       },
       (res) => {

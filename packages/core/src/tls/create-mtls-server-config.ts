@@ -25,6 +25,14 @@ export interface MtlsServerConfigOptions extends PeerVerificationOptions {
   /** Lowest TLS version accepted: `TLSv1.2` (default) or `TLSv1.3`. TLS 1.3 is always preferred. */
   minVersion?: TlsMinVersion
   /**
+   * `required` (default): a client without a certificate is refused in the handshake. `optional`:
+   * the certificate is requested but may be absent, so that public routes (`/health`) answer
+   * clients without one; such a connection has no mTLS caller (`getTlsCaller` is `undefined`, and
+   * routes that need a caller still refuse it with 401). A certificate that is present is verified
+   * and authorized exactly as in `required` mode, and refused in the handshake if it fails.
+   */
+  clientCertificate?: 'required' | 'optional'
+  /**
    * Extra secure-context options applied on every rotation (`ciphers`, `ecdhCurve`, `sigalgs`,
    * `secureOptions`, …). `key`, `cert`, `ca`, `pfx` and the version bounds come from svidkit.
    */
@@ -80,7 +88,8 @@ const attached = new WeakSet<TlsServer>()
  *   `verifyX509Svid` + the authorizer accepted the peer synchronously. A refused socket is destroyed
  *   before any listener sees it, so no request on it is ever parsed, and the error (a `TlsError` or
  *   `X509SvidError` with its `code`) is emitted as `tlsClientError`. A client without a certificate
- *   is refused with `ERR_TLS_NO_PEER_CERTIFICATE`.
+ *   is refused with `ERR_TLS_NO_PEER_CERTIFICATE`, unless `clientCertificate: 'optional'` (then it
+ *   is served without a caller, for public routes).
  * - **Caller.** The `SpiffeCaller` is built once per connection and stored in a `WeakMap` keyed by the
  *   socket (and by the HTTP/2 session; HTTP/2's socket proxies reach it through a private symbol on the
  *   socket), so handlers never read the peer certificate per request.
@@ -114,6 +123,10 @@ export function createMtlsServerConfig(options: MtlsServerConfigOptions): MtlsSe
   const contextOptions = checkContextOptions(options.secureContextOptions, what)
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new OptionsError('ERR_OPTIONS_INVALID', `${what}: "onError" must be a function`)
+  }
+  const clientCertificate = options.clientCertificate ?? 'required'
+  if (clientCertificate !== 'required' && clientCertificate !== 'optional') {
+    throw new OptionsError('ERR_OPTIONS_INVALID', `${what}: "clientCertificate" must be "required" or "optional"`)
   }
   const { source } = options
   const secureOptions = (contextOptions.secureOptions ?? 0) | NO_TICKET
@@ -192,7 +205,11 @@ export function createMtlsServerConfig(options: MtlsServerConfigOptions): MtlsSe
       let caller: SpiffeCaller
       try {
         const leaf = socket.getPeerX509Certificate()
-        if (!leaf) throw new TlsError('ERR_TLS_NO_PEER_CERTIFICATE', 'client presented no certificate')
+        if (!leaf) {
+          // No certificate at all: a connection without an mTLS caller, when that is allowed.
+          if (clientCertificate === 'optional') return emit.call(this, event, ...args)
+          throw new TlsError('ERR_TLS_NO_PEER_CERTIFICATE', 'client presented no certificate')
+        }
         caller = verifyPeer(chainFromX509(leaf)).caller
       } catch (err) {
         socket.destroy()

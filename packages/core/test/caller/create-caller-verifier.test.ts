@@ -431,3 +431,66 @@ describe('authorization and audit', () => {
     )
   })
 })
+
+describe('a credential that is present is never ignored', () => {
+  const oidcOnly = () =>
+    createCallerVerifier({
+      bundles,
+      mtls: false,
+      oidc: {
+        issuers: [{ issuer: 'https://issuer.example', jwksUri: 'https://127.0.0.1:9/jwks', audience: 'orders' }],
+      },
+    })
+  const unsigned = (claims: object) =>
+    `${Buffer.from('{"alg":"RS256","kid":"k"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`
+
+  test.each([
+    ['not-a-jwt', 'ERR_OIDC_MALFORMED'],
+    ['a.b.c', 'ERR_OIDC_MALFORMED'],
+    [unsigned({ iss: 'https://elsewhere.example', sub: 'u', aud: 'orders' }), 'ERR_OIDC_ISSUER_UNKNOWN'],
+  ])('OIDC only: bearer %s is refused with %s, on optional routes too', async (token, code) => {
+    const v = oidcOnly()
+    for (const optional of [false, true]) {
+      expect(
+        await codeOf(() => v.verifyCaller({ operation: op, authorization: `Bearer ${token}` }, { optional })),
+      ).toBe(code)
+    }
+  })
+
+  test('a token from a configured OIDC issuer is refused when the oidc channel is not accepted', async () => {
+    const v = createCallerVerifier({
+      bundles,
+      channels: ['mtls', 'jwt'],
+      jwt: { audience: 'orders' },
+      oidc: {
+        issuers: [{ issuer: 'https://issuer.example', jwksUri: 'https://127.0.0.1:9/jwks', audience: 'orders' }],
+      },
+    })
+    const token = unsigned({ iss: 'https://issuer.example', sub: 'u', aud: 'orders' })
+    expect(
+      await codeOf(() => v.verifyCaller({ operation: op, authorization: `Bearer ${token}` }, { optional: true })),
+    ).toBe('ERR_CREDENTIALS_CHANNEL_NOT_ALLOWED')
+  })
+
+  test('a JWT-SVID naming the trust domain ID is refused, as X.509 and XFCC refuse it', async () => {
+    const v = createCallerVerifier({ bundles, jwt: { audience: 'orders' } })
+    const root = await ca.mintJwtSvid({ subject: 'spiffe://example.org', audience: 'orders' })
+    expect(await codeOf(() => v.verifyCaller({ operation: op, authorization: `Bearer ${root}` }))).toBe(
+      'ERR_JWT_SVID_SUB_INVALID',
+    )
+    const workload = await ca.mintJwtSvid({ subject: '/ns/shop/sa/web', audience: 'orders' })
+    expect(await codeOf(() => v.verifyCaller({ operation: op, authorization: `Bearer ${workload}` }))).toBe('OK')
+  })
+
+  test('authorization: null is no credential, not an internal error', async () => {
+    const v = createCallerVerifier({ bundles, jwt: { audience: 'orders' } })
+    expect(
+      await codeOf(() => v.verifyCaller({ operation: op, authorization: null as unknown as undefined })),
+    ).toBe('ERR_CREDENTIALS_MISSING')
+    expect(
+      await codeOf(() =>
+        v.verifyCaller({ operation: op, authorization: null as unknown as undefined }, { optional: true }),
+      ),
+    ).toBe('OK')
+  })
+})

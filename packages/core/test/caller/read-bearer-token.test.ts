@@ -1,16 +1,7 @@
 import { readBearerToken } from '@svidkit/core/caller'
-import { SvidkitError } from '@svidkit/core/errors'
+import type { SvidkitError } from '@svidkit/core/errors'
+import { codeOf } from '@svidkit/testing'
 import { describe, expect, test } from 'vitest'
-
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn()
-    return 'OK'
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-}
 
 // A fresh copy of a string, as each HTTP request hands over its own header strings.
 const fresh = (s: string): string => Buffer.from(s, 'latin1').toString('latin1')
@@ -28,6 +19,17 @@ describe('readBearerToken', () => {
     expect(codeOf(() => readBearerToken('Bearer a b'))).toBe('ERR_CREDENTIALS_MALFORMED')
     expect(codeOf(() => readBearerToken('Bearer '))).toBe('ERR_CREDENTIALS_MALFORMED')
     expect(codeOf(() => readBearerToken(['Bearer a', 'Bearer a']))).toBe('ERR_CREDENTIALS_MALFORMED')
+  })
+
+  test('Bearer followed by anything but one space and a token is refused, never ignored', () => {
+    expect(readBearerToken(null)).toBeUndefined()
+    for (const header of ['Bearer\tabc', 'Bearer  abc', 'Bearer abc ', 'Bearer \tabc', 'BEARER\tabc', 'Bearer\t']) {
+      expect(codeOf(() => readBearerToken(header)), JSON.stringify(header)).toBe('ERR_CREDENTIALS_MALFORMED')
+    }
+    // Another scheme that merely starts with the same letters is not ours.
+    expect(readBearerToken('Bearerx abc')).toBeUndefined()
+    expect(readBearerToken('Token abc')).toBeUndefined()
+    expect(codeOf(() => readBearerToken(42 as never))).toBe('ERR_CREDENTIALS_MALFORMED')
   })
 
   test('repeated headers (remembered) give the same answers as new ones, whatever came between', () => {

@@ -1,11 +1,15 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { createServer, type Server } from 'node:https'
+import https, { createServer, type Server } from 'node:https'
+import { syncBuiltinESMExports } from 'node:module'
 import type { AddressInfo } from 'node:net'
+import { rootCertificates } from 'node:tls'
 import { SvidkitError } from '@svidkit/core/errors'
 import { createOidcVerifier, type OidcIssuerOptions } from '@svidkit/core/oidc'
 import { TestCA } from '@svidkit/testing'
 import { SignJWT } from 'jose'
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
+
+const realRequest = https.request
 
 // A local HTTPS issuer (discovery + JWKS) with a certificate from the test CA.
 let ca: TestCA
@@ -14,7 +18,7 @@ let issuer: string
 let caPem: string
 let keys: { kid: string; priv: KeyObject; pub: KeyObject }[]
 let requests: string[]
-let mode: 'ok' | 'hang' | 'error' | 'wrong-issuer' = 'ok'
+let mode: 'ok' | 'hang' | 'error' | 'wrong-issuer' | 'http-jwks' = 'ok'
 
 const rsaKey = (kid: string) => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -37,7 +41,7 @@ beforeAll(async () => {
       res.end(
         JSON.stringify({
           issuer: mode === 'wrong-issuer' ? 'https://evil.example' : issuer,
-          jwks_uri: `${issuer}/jwks`,
+          jwks_uri: mode === 'http-jwks' ? `${issuer.replace('https:', 'http:')}/jwks` : `${issuer}/jwks`,
         }),
       )
     } else if (req.url === '/jwks') {
@@ -187,6 +191,30 @@ describe('OIDC verification', () => {
     expect(await codeOf(createOidcVerifier([options()]).verify(await mint()))).toBe(
       'ERR_OIDC_JWKS_UNAVAILABLE',
     )
+  })
+
+  test('a discovery document naming an http:// jwks_uri is an issuer failure (503), not an options error', async () => {
+    mode = 'http-jwks'
+    expect(await codeOf(createOidcVerifier([options()]).verify(await mint()))).toBe(
+      'ERR_OIDC_JWKS_UNAVAILABLE',
+    )
+  })
+
+  test('"ca" adds to the root store: the request trusts every root certificate and the configured CA', async () => {
+    const seen: unknown[] = []
+    const spy = vi.spyOn(https, 'request').mockImplementation(((...args: unknown[]) => {
+      seen.push((args[1] as { ca?: unknown }).ca)
+      return (realRequest as (...a: unknown[]) => ReturnType<typeof https.request>)(...args)
+    }) as typeof https.request)
+    syncBuiltinESMExports()
+    try {
+      expect(await codeOf(createOidcVerifier([options()]).verify(await mint()))).toBe('OK')
+    } finally {
+      spy.mockRestore()
+      syncBuiltinESMExports()
+    }
+    expect(seen.length).toBeGreaterThan(0)
+    for (const ca of seen) expect(ca).toEqual([...rootCertificates, caPem])
   })
 
   test('the issuer endpoint must present a trusted certificate', async () => {

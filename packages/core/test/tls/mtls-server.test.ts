@@ -159,6 +159,36 @@ describe('mTLS server: who may connect', () => {
     expect(handled()).toBe(0)
   })
 
+  test("clientCertificate: 'optional' serves a peer without a certificate, with no caller", async () => {
+    const { port, handled } = await httpsServer({ clientCertificate: 'optional' })
+    const anonymous = await rawHttpsGet(port, { ca: caA.certificate.toString() })
+    expect(anonymous.status).toBe(200)
+    expect(JSON.parse(anonymous.body)).toBeNull()
+    const verified = await rawHttpsGet(port, asClient(clientA))
+    expect(JSON.parse(verified.body)).toMatchObject({ spiffeId: 'spiffe://a.test/client' })
+    expect(handled()).toBe(2)
+  })
+
+  test("clientCertificate: 'optional' still refuses a certificate that fails, in the handshake", async () => {
+    const { server, port, handled } = await httpsServer({ clientCertificate: 'optional' })
+    const intruder = await caA.issueX509Svid({ id: '/intruder' })
+    const refused = nextClientError(server)
+    await expect(rawHttpsGet(port, asClient(intruder))).rejects.toThrow()
+    expect(codeOf(await refused)).toBe('ERR_TLS_PEER_NOT_AUTHORIZED')
+    const rogue = await TestCA.create({ trustDomain: 'rogue.test' })
+    const stranger = await rogue.issueX509Svid({ id: '/client' })
+    const refusedAgain = nextClientError(server)
+    await expect(rawHttpsGet(port, asClient(stranger))).rejects.toThrow()
+    expect(codeOf(await refusedAgain)).toBe('ERR_X509_SVID_NO_BUNDLE')
+    expect(handled()).toBe(0)
+  })
+
+  test('clientCertificate is validated', () => {
+    expect(() =>
+      createMtlsServerConfig({ source, authorize: matchMemberOf('a.test'), clientCertificate: 'maybe' as never }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_OPTIONS_INVALID' }))
+  })
+
   test('a peer from a federated trust domain is accepted with its own bundle', async () => {
     const { port } = await httpsServer()
     const reply = await rawHttpsGet(port, asClient(clientB))
