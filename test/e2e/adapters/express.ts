@@ -61,7 +61,12 @@ export function expressRoutingAdapter(name: string, createExpress: typeof expres
       const handler =
         (route: RoutingRoute): RequestHandler =>
         (req, res) => {
-          config.record({ route, params: { ...req.params }, requestMethod: req.method, caller: req.caller })
+          config.record({
+            route,
+            params: { ...(req.params as Record<string, string>) },
+            requestMethod: req.method,
+            caller: req.caller,
+          })
           res.json({ caller: callerView(req.caller) })
         }
       const guarded = config.router === 'sub-router' ? createExpress.Router() : app

@@ -17,7 +17,7 @@ import type { TestX509Svid } from '@svidkit/testing'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { RunningServer } from './adapter.js'
 import { createFixtures, type Fixtures, SELF, TRUSTED_PROXY_ADDRESS } from './fixtures.js'
-import { POLICY_SHAPES, type PolicyShape } from './routing-policies.js'
+import { POLICY_SHAPES } from './routing-policies.js'
 
 /** How a route is guarded. `policy`: a caller is required and the global policy decides. */
 export type RoutingAccess = 'policy' | 'public' | 'optional'

@@ -664,14 +664,20 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
             jwtSvid = jwt.verify(token)
             // One rule for every channel: a trust domain ID names no workload.
             if (jwtSvid.id.path === '') {
-              throw new JwtSvidError('ERR_JWT_SVID_SUB_INVALID', 'token subject is a trust domain ID, not a workload')
+              throw new JwtSvidError(
+                'ERR_JWT_SVID_SUB_INVALID',
+                'token subject is a trust domain ID, not a workload',
+              )
             }
           } else if (oidc && accepted.has('oidc')) {
             // Only OIDC accepts tokens here: one that is not from a configured issuer is refused
             // (ERR_OIDC_MALFORMED, ERR_OIDC_ISSUER_UNKNOWN) by the OIDC verifier itself.
             oidcToken = oidc.verify(token)
           } else {
-            throw new CredentialsError('ERR_CREDENTIALS_CHANNEL_NOT_ALLOWED', 'no accepted channel takes this token')
+            throw new CredentialsError(
+              'ERR_CREDENTIALS_CHANNEL_NOT_ALLOWED',
+              'no accepted channel takes this token',
+            )
           }
         }
         for (const c of channels) {

@@ -35,7 +35,9 @@ export function getJson(url: URL, settings: RemoteJwksSettings): Promise<unknown
         // Node's `ca` replaces its root store: keep the roots and add the configured CAs.
         ...(settings.ca === undefined
           ? {}
-          : { ca: [...rootCertificates, ...(typeof settings.ca === 'string' ? [settings.ca] : settings.ca)] }),
+          : {
+              ca: [...rootCertificates, ...(typeof settings.ca === 'string' ? [settings.ca] : settings.ca)],
+            }),
         signal: AbortSignal.timeout(settings.timeoutMs),
       },
       (res) => {

@@ -126,7 +126,10 @@ export function createMtlsServerConfig(options: MtlsServerConfigOptions): MtlsSe
   }
   const clientCertificate = options.clientCertificate ?? 'required'
   if (clientCertificate !== 'required' && clientCertificate !== 'optional') {
-    throw new OptionsError('ERR_OPTIONS_INVALID', `${what}: "clientCertificate" must be "required" or "optional"`)
+    throw new OptionsError(
+      'ERR_OPTIONS_INVALID',
+      `${what}: "clientCertificate" must be "required" or "optional"`,
+    )
   }
   const { source } = options
   const secureOptions = (contextOptions.secureOptions ?? 0) | NO_TICKET

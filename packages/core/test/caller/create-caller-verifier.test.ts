@@ -438,7 +438,9 @@ describe('a credential that is present is never ignored', () => {
       bundles,
       mtls: false,
       oidc: {
-        issuers: [{ issuer: 'https://issuer.example', jwksUri: 'https://127.0.0.1:9/jwks', audience: 'orders' }],
+        issuers: [
+          { issuer: 'https://issuer.example', jwksUri: 'https://127.0.0.1:9/jwks', audience: 'orders' },
+        ],
       },
     })
   const unsigned = (claims: object) =>
@@ -463,12 +465,16 @@ describe('a credential that is present is never ignored', () => {
       channels: ['mtls', 'jwt'],
       jwt: { audience: 'orders' },
       oidc: {
-        issuers: [{ issuer: 'https://issuer.example', jwksUri: 'https://127.0.0.1:9/jwks', audience: 'orders' }],
+        issuers: [
+          { issuer: 'https://issuer.example', jwksUri: 'https://127.0.0.1:9/jwks', audience: 'orders' },
+        ],
       },
     })
     const token = unsigned({ iss: 'https://issuer.example', sub: 'u', aud: 'orders' })
     expect(
-      await codeOf(() => v.verifyCaller({ operation: op, authorization: `Bearer ${token}` }, { optional: true })),
+      await codeOf(() =>
+        v.verifyCaller({ operation: op, authorization: `Bearer ${token}` }, { optional: true }),
+      ),
     ).toBe('ERR_CREDENTIALS_CHANNEL_NOT_ALLOWED')
   })
 
@@ -479,7 +485,9 @@ describe('a credential that is present is never ignored', () => {
       'ERR_JWT_SVID_SUB_INVALID',
     )
     const workload = await ca.mintJwtSvid({ subject: '/ns/shop/sa/web', audience: 'orders' })
-    expect(await codeOf(() => v.verifyCaller({ operation: op, authorization: `Bearer ${workload}` }))).toBe('OK')
+    expect(await codeOf(() => v.verifyCaller({ operation: op, authorization: `Bearer ${workload}` }))).toBe(
+      'OK',
+    )
   })
 
   test('authorization: null is no credential, not an internal error', async () => {

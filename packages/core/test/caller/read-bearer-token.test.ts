@@ -23,8 +23,18 @@ describe('readBearerToken', () => {
 
   test('Bearer followed by anything but one space and a token is refused, never ignored', () => {
     expect(readBearerToken(null)).toBeUndefined()
-    for (const header of ['Bearer\tabc', 'Bearer  abc', 'Bearer abc ', 'Bearer \tabc', 'BEARER\tabc', 'Bearer\t']) {
-      expect(codeOf(() => readBearerToken(header)), JSON.stringify(header)).toBe('ERR_CREDENTIALS_MALFORMED')
+    for (const header of [
+      'Bearer\tabc',
+      'Bearer  abc',
+      'Bearer abc ',
+      'Bearer \tabc',
+      'BEARER\tabc',
+      'Bearer\t',
+    ]) {
+      expect(
+        codeOf(() => readBearerToken(header)),
+        JSON.stringify(header),
+      ).toBe('ERR_CREDENTIALS_MALFORMED')
     }
     // Another scheme that merely starts with the same letters is not ours.
     expect(readBearerToken('Bearerx abc')).toBeUndefined()

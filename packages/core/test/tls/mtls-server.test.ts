@@ -185,7 +185,11 @@ describe('mTLS server: who may connect', () => {
 
   test('clientCertificate is validated', () => {
     expect(() =>
-      createMtlsServerConfig({ source, authorize: matchMemberOf('a.test'), clientCertificate: 'maybe' as never }),
+      createMtlsServerConfig({
+        source,
+        authorize: matchMemberOf('a.test'),
+        clientCertificate: 'maybe' as never,
+      }),
     ).toThrow(expect.objectContaining({ code: 'ERR_OPTIONS_INVALID' }))
   })
 
