@@ -1,4 +1,4 @@
-import { OptionsError } from '../errors/domain-errors.js'
+import { optionsFailure } from '../internal/options.js'
 import {
   type CallerVerifier,
   type CallerVerifierOptions,
@@ -49,9 +49,7 @@ export function callerVerifierFrom(
   defaults: CallerVerifierDefaults = {},
   what = 'callerVerifierFrom',
 ): CallerVerifier {
-  const bad = (reason: string): never => {
-    throw new OptionsError('ERR_OPTIONS_INVALID', `${what}: ${reason}`)
-  }
+  const bad = optionsFailure(`${what}`)
   if (typeof input !== 'object' || input === null) bad('options must be an object')
   if ('verifier' in input) {
     const { verifier, ...others } = input

@@ -1,4 +1,4 @@
-import { OptionsError } from '../errors/domain-errors.js'
+import { optionsFailure } from '../internal/options.js'
 import type { Authorizer } from '../policy/types.js'
 import type { VerifyCallerOptions } from './create-caller-verifier.js'
 import type { RouteRequirement } from './create-requirement.js'
@@ -60,9 +60,7 @@ export function compileRouteAuth(
   options: { defaultMode: RouteAuthMode; requirement: (r: RouteRequirement) => Authorizer; what?: string },
 ): RouteAuth {
   const what = options.what ?? 'route'
-  const bad = (reason: string): never => {
-    throw new OptionsError('ERR_OPTIONS_INVALID', `${what}: ${reason}`)
-  }
+  const bad = optionsFailure(`${what}`)
   if (spec === undefined)
     return { mode: options.defaultMode, verify: { optional: options.defaultMode === 'optional' } }
   if (typeof spec !== 'object' || spec === null) bad('the route settings must be an object')

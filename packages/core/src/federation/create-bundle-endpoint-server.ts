@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:https'
 import { isIPv6, type Socket } from 'node:net'
 import type { SecureContextOptions } from 'node:tls'
-import { OptionsError } from '../errors/domain-errors.js'
+import { optionsFailure } from '../internal/options.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
 import { marshalX509Svid } from '../x509-svid/marshal-x509-svid.js'
 import type { X509Svid, X509SvidSource } from '../x509-svid/x509-svid.js'
@@ -79,9 +79,7 @@ export interface BundleEndpointServer {
 export async function createBundleEndpointServer(
   options: BundleEndpointServerOptions,
 ): Promise<BundleEndpointServer> {
-  const bad = (why: string): never => {
-    throw new OptionsError('ERR_OPTIONS_INVALID', `bundle endpoint server: ${why}`)
-  }
+  const bad = optionsFailure('bundle endpoint server')
   if (typeof options !== 'object' || options === null) bad('options must be an object')
   const handler = createBundleEndpointHandler({ trustDomain: options.trustDomain, source: options.source })
   const host = options.host ?? '127.0.0.1'

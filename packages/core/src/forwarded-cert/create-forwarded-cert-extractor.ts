@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto'
 import type { X509BundleSource } from '../bundle/bundle-source.js'
 import { ForwardedCertError, OptionsError } from '../errors/domain-errors.js'
+import { optionsFailure } from '../internal/options.js'
 import { compilePeerTrust, type TrustedPeerOptions } from '../internal/trusted-peer.js'
 import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import {
@@ -165,9 +166,7 @@ export function createForwardedCertExtractor(options: ForwardedCertOptions): For
   if (typeof options !== 'object' || options === null) {
     throw new OptionsError('ERR_OPTIONS_INVALID', 'forwarded-cert options must be an object')
   }
-  const bad = (why: string): never => {
-    throw new OptionsError('ERR_OPTIONS_INVALID', `forwarded-cert options: ${why}`)
-  }
+  const bad = optionsFailure('forwarded-cert options')
   const format = checkFormat(options.format, 'forwarded-cert options: format')
   const bundles = options.bundles
   if (

@@ -3,9 +3,9 @@
 // CIDRs are compiled to numbers once; a per-request check is a few integer comparisons.
 // Not exported from the package (the options type is re-exported by `xfcc` and `forwarded-cert`).
 import { isIP } from 'node:net'
-import { OptionsError } from '../errors/domain-errors.js'
 import type { Matcher } from '../spiffe-id/matcher.js'
 import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
+import { optionsFailure } from './options.js'
 
 /**
  * Which direct peers (the proxy in front of the application) may vouch for a forwarded client identity.
@@ -73,9 +73,7 @@ interface V6Range {
  * @internal
  */
 export function compilePeerTrust(options: TrustedPeerOptions | undefined, field: string): PeerTrust {
-  const bad = (why: string): never => {
-    throw new OptionsError('ERR_OPTIONS_INVALID', `${field}: ${why}`)
-  }
+  const bad = optionsFailure(`${field}`)
   if (options !== undefined && (typeof options !== 'object' || options === null)) bad('must be an object')
   const opts = options ?? {}
   const addresses = opts.addresses ?? DEFAULT_TRUSTED_ADDRESSES

@@ -5,7 +5,7 @@ import {
   normalizeIntegerOption,
   normalizeSkewOption,
   resolveAt,
-} from '../internal/jws.js'
+} from '../internal/options.js'
 import { TrustDomain } from '../spiffe-id/trust-domain.js'
 import {
   checkJwtSvidClaims,

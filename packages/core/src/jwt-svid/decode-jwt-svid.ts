@@ -6,32 +6,33 @@ import type { JwtBundle } from '../bundle/jwt-bundle.js'
 import { JwtSvidError } from '../errors/domain-errors.js'
 import type { ErrorCode } from '../errors/status-table.js'
 import { SvidkitError } from '../errors/svidkit-error.js'
+import { deepFreeze, immutableDate } from '../internal/freeze.js'
 import {
   type CompactJws,
   checkAlgorithm,
   checkCritical,
-  checkTimes,
   checkType,
   decodeJsonSegment,
-  deepFreeze,
-  immutableDate,
   type JsonObject,
   type JwsAlgorithm,
   type JwsErrorFactory,
   type JwsFailure,
-  type JwtTimes,
-  matchAudience,
   own,
   prepareVerifyKey,
   quote,
   RecentHeaders,
-  readAudienceClaim,
   readKeyId,
-  readTimeClaims,
-  StringMemo,
   splitCompactJws,
   verifyJwsSignature,
 } from '../internal/jws.js'
+import {
+  checkTimes,
+  type JwtTimes,
+  matchAudience,
+  readAudienceClaim,
+  readTimeClaims,
+} from '../internal/jwt-claims.js'
+import { StringMemo } from '../internal/string-memo.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import type { JwtSvid } from './jwt-svid.js'
 

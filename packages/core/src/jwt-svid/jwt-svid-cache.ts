@@ -1,6 +1,6 @@
 import type { JwtBundleSource } from '../bundle/bundle-source.js'
 import type { JwtBundle } from '../bundle/jwt-bundle.js'
-import { type JwtTimes, timeFailure } from '../internal/jws.js'
+import { type JwtTimes, timeFailure } from '../internal/jwt-claims.js'
 import type { JwtSvid } from './jwt-svid.js'
 
 /**

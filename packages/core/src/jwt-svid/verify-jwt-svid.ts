@@ -5,7 +5,7 @@ import {
   normalizeIntegerOption,
   normalizeSkewOption,
   resolveAt,
-} from '../internal/jws.js'
+} from '../internal/options.js'
 import {
   checkJwtSvidClaims,
   DEFAULT_CLOCK_SKEW_SECONDS,

@@ -1,30 +1,28 @@
 import { readScopes } from '../caller/read-scopes.js'
 import { OidcError, OptionsError } from '../errors/domain-errors.js'
 import type { ErrorCode } from '../errors/status-table.js'
+import { deepFreeze, immutableDate } from '../internal/freeze.js'
 import {
   checkAlgorithm,
   checkCritical,
-  checkTimes,
   decodeJsonSegment,
-  deepFreeze,
-  immutableDate,
   JWS_ALGORITHMS,
   type JwsAlgorithm,
   type JwsErrorFactory,
   type JwsFailure,
-  matchAudience,
-  normalizeAudienceOption,
-  normalizeIntegerOption,
-  normalizeSkewOption,
   own,
   prepareVerifyKey,
-  readAudienceClaim,
   readKeyId,
-  readTimeClaims,
-  resolveAt,
   splitCompactJws,
   verifyJwsSignature,
 } from '../internal/jws.js'
+import { checkTimes, matchAudience, readAudienceClaim, readTimeClaims } from '../internal/jwt-claims.js'
+import {
+  normalizeAudienceOption,
+  normalizeIntegerOption,
+  normalizeSkewOption,
+  resolveAt,
+} from '../internal/options.js'
 import { getJson, RemoteJwks, type RemoteJwksSettings } from './remote-jwks.js'
 
 /**

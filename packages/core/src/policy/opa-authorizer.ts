@@ -1,4 +1,5 @@
-import { AccessDeniedError, OptionsError } from '../errors/domain-errors.js'
+import { AccessDeniedError } from '../errors/domain-errors.js'
+import { optionsFailure } from '../internal/options.js'
 import { handlerMethod, normalizeHttpPath } from './normalize-http-path.js'
 import type { AuthorizationInput, Authorizer, Decision } from './types.js'
 
@@ -116,9 +117,7 @@ function defaultInput(input: AuthorizationInput, path: string | undefined): OpaI
  * ```
  */
 export function createOpaAuthorizer(options: OpaAuthorizerOptions): OpaAuthorizer {
-  const bad = (why: string): never => {
-    throw new OptionsError('ERR_OPTIONS_INVALID', `createOpaAuthorizer: ${why}`)
-  }
+  const bad = optionsFailure('createOpaAuthorizer')
   if (!options || typeof options !== 'object') bad('options must be an object')
   let base: URL
   try {

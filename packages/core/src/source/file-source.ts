@@ -8,8 +8,9 @@ import { JwtBundle } from '../bundle/jwt-bundle.js'
 import { parseBundleDocument } from '../bundle/parse-bundle-document.js'
 import type { SpiffeBundle } from '../bundle/spiffe-bundle.js'
 import type { X509Bundle } from '../bundle/x509-bundle.js'
-import { OptionsError, SourceError } from '../errors/domain-errors.js'
+import { SourceError } from '../errors/domain-errors.js'
 import { SvidkitError } from '../errors/svidkit-error.js'
+import { optionsFailure } from '../internal/options.js'
 import { isJsonObject, parseJsonStrict, type StrictJson } from '../internal/parse-json-strict.js'
 import { TrustDomain } from '../spiffe-id/trust-domain.js'
 import { parseX509Svid } from '../x509-svid/parse-x509-svid.js'
@@ -638,9 +639,7 @@ function stringify(value: StrictJson): string {
 }
 
 function resolveOptions(options: FileSourceOptions): Config {
-  const bad = (why: string): never => {
-    throw new OptionsError('ERR_OPTIONS_INVALID', `FileSource: ${why}`)
-  }
+  const bad = optionsFailure('FileSource')
   if (typeof options !== 'object' || options === null) bad('options must be an object')
   const num = (v: number | undefined, name: string, def: number, min: number, infinite = false): number => {
     if (v === undefined) return def

@@ -8,6 +8,7 @@ import {
   checkClockSkew,
   VerifiedChainCache,
 } from '../forwarded-cert/verified-chain-cache.js'
+import { optionsFailure } from '../internal/options.js'
 import { compilePeerTrust, type TrustedPeerOptions } from '../internal/trusted-peer.js'
 import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import { checkMaxLength, parseXfccUnchecked } from './parse-xfcc.js'
@@ -174,9 +175,7 @@ export function createXfccExtractor(options: XfccOptions = {}): XfccExtractor {
   if (typeof options !== 'object' || options === null) {
     throw new OptionsError('ERR_OPTIONS_INVALID', 'xfcc options must be an object')
   }
-  const bad = (why: string): never => {
-    throw new OptionsError('ERR_OPTIONS_INVALID', `xfcc options: ${why}`)
-  }
+  const bad = optionsFailure('xfcc options')
   const peers = compilePeerTrust(options.trustedPeers, 'xfcc options: trustedPeers')
   const untrusted = options.untrustedPeer ?? 'reject'
   if (untrusted !== 'ignore' && untrusted !== 'reject') bad('untrustedPeer must be "ignore" or "reject"')

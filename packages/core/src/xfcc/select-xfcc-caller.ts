@@ -1,5 +1,6 @@
-import { OptionsError, XfccError } from '../errors/domain-errors.js'
+import { XfccError } from '../errors/domain-errors.js'
 import { SvidkitError } from '../errors/svidkit-error.js'
+import { optionsFailure } from '../internal/options.js'
 import type { Matcher } from '../spiffe-id/matcher.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import type { XfccElement } from './xfcc-element.js'
@@ -68,9 +69,7 @@ const URI_CACHE_SIZE = 64
 
 /** @internal Validates and compiles selection options. Throws `OptionsError`. */
 export function compileXfccSelector(options: SelectXfccCallerOptions, field = 'options'): XfccSelector {
-  const bad = (why: string): never => {
-    throw new OptionsError('ERR_OPTIONS_INVALID', `${field}: ${why}`)
-  }
+  const bad = optionsFailure(`${field}`)
   const hops = options.trustedHops ?? 1
   if (typeof hops !== 'number' || !Number.isInteger(hops) || hops < 1)
     bad('trustedHops must be an integer ≥ 1')
