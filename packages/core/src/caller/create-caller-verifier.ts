@@ -23,7 +23,7 @@ import {
 } from '../oidc/create-oidc-verifier.js'
 import { toAccessDeniedError } from '../policy/to-access-denied-error.js'
 import type { AuthorizationInput, Authorizer, Decision } from '../policy/types.js'
-import { compilePathTemplate } from '../spiffe-id/matcher.js'
+import { firstCaptures, PathTemplate } from '../spiffe-id/path-template.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import { getTlsCaller } from '../tls/get-tls-caller.js'
 import { verifyX509Svid } from '../x509-svid/verify-x509-svid.js'
@@ -397,10 +397,7 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
     : undefined
 
   // captures
-  const templates = (options.identityTemplates ?? []).map((t) => ({
-    template: t,
-    parts: compilePathTemplate(t),
-  }))
+  const templates = (options.identityTemplates ?? []).map((t) => PathTemplate.parse(t))
   // Channels hand back the same SpiffeId object for a repeated caller (parsed IDs are memoized), so
   // its frozen captures are remembered per ID object instead of being matched and built per request.
   const capturesMemo = new WeakMap<SpiffeId, Readonly<Record<string, string>>>()
@@ -408,28 +405,10 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
     if (templates.length === 0) return NO_CAPTURES
     let captures = capturesMemo.get(id)
     if (captures === undefined) {
-      captures = matchCaptures(id)
+      captures = firstCaptures(templates, id) ?? NO_CAPTURES
       capturesMemo.set(id, captures)
     }
     return captures
-  }
-  const matchCaptures = (id: SpiffeId): Readonly<Record<string, string>> => {
-    const segs = id.segments
-    outer: for (const { parts } of templates) {
-      const rest = parts[parts.length - 1]?.kind === 'rest'
-      const fixed = rest ? parts.length - 1 : parts.length
-      if (rest ? segs.length < fixed : segs.length !== fixed) continue
-      const out: Record<string, string> = {}
-      for (let i = 0; i < fixed; i++) {
-        const p = parts[i]!
-        if (p.kind === 'literal' && p.value !== segs[i]) continue outer
-        if (p.kind === 'capture') out[p.name] = segs[i]!
-      }
-      const last = parts[parts.length - 1]
-      if (rest && last?.kind === 'rest' && last.name) out[last.name] = segs.slice(fixed).join('/')
-      return Object.freeze(out)
-    }
-    return NO_CAPTURES
   }
 
   // audit

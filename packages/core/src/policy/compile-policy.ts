@@ -4,7 +4,7 @@
 import type { Caller } from '../caller/caller.js'
 import { type HttpRouting, routingFor, routingKey } from '../caller/http-routing.js'
 import { isSvidkitError } from '../errors/svidkit-error.js'
-import { compilePathTemplate } from '../spiffe-id/matcher.js'
+import { firstCaptures, PathTemplate } from '../spiffe-id/path-template.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import { TrustDomain } from '../spiffe-id/trust-domain.js'
 import { foldPath, normalizeHttpPath } from './normalize-http-path.js'
@@ -107,75 +107,19 @@ export const EMPTY_AUDIT: readonly string[] = Object.freeze([])
 // Identity templates (boundary captures)
 // ---------------------------------------------------------------------------------------------
 
-/**
- * A SPIFFE ID path template compiled by `compilePathTemplate`, matched without allocating (the
- * spiffe-id `matchPathTemplate` matcher builds and freezes a result object per call).
- */
-export class IdTemplate {
-  readonly #parts: ReturnType<typeof compilePathTemplate>
-  readonly #fixed: number
-  readonly #rest: string | undefined | null
-  readonly #td: string | undefined
-
-  /** Throws `ERR_SPIFFE_ID_TEMPLATE_INVALID` for a bad template. */
-  constructor(template: string, trustDomain?: string) {
-    const parts = compilePathTemplate(template)
-    const last = parts[parts.length - 1]
-    this.#parts = parts
-    this.#rest = last?.kind === 'rest' ? (last.name ?? undefined) : null
-    this.#fixed = this.#rest === null ? parts.length : parts.length - 1
-    this.#td = trustDomain
-  }
-
-  /** Capture names, in order. */
-  get captureNames(): string[] {
-    return this.#parts.flatMap((p) => ((p.kind === 'capture' || p.kind === 'rest') && p.name ? [p.name] : []))
-  }
-
-  test(id: SpiffeId): boolean {
-    if (this.#td !== undefined && id.trustDomain.name !== this.#td) return false
-    const segs = id.segments
-    const fixed = this.#fixed
-    if (this.#rest === null ? segs.length !== fixed : segs.length < fixed) return false
-    const parts = this.#parts
-    for (let i = 0; i < fixed; i++) {
-      const p = parts[i]!
-      if (p.kind === 'literal' && p.value !== segs[i]) return false
-    }
-    return true
-  }
-
-  read(id: SpiffeId): Record<string, string> | null {
-    if (!this.test(id)) return null
-    const segs = id.segments
-    const out: Record<string, string> = {}
-    const parts = this.#parts
-    for (let i = 0; i < this.#fixed; i++) {
-      const p = parts[i]!
-      if (p.kind === 'capture') out[p.name] = segs[i]!
-    }
-    if (this.#rest) out[this.#rest] = segs.slice(this.#fixed).join('/')
-    return out
-  }
-}
-
 /** Reads boundary captures out of SPIFFE IDs with the policy's identity templates. */
 export class IdentityReader {
   #selfKey: string | undefined
   #selfCaptures: Readonly<Record<string, string>> | null = null
 
   constructor(
-    readonly templates: readonly IdTemplate[],
+    readonly templates: readonly PathTemplate[],
     readonly captureNames: ReadonlySet<string>,
   ) {}
 
   /** Captures of the first template that matches, or `null`. */
   read(id: SpiffeId): Readonly<Record<string, string>> | null {
-    for (const t of this.templates) {
-      const r = t.read(id)
-      if (r !== null) return r
-    }
-    return null
+    return firstCaptures(this.templates, id) ?? null
   }
 
   callerCaptures(ctx: EvalContext): Readonly<Record<string, string>> | null {
@@ -395,11 +339,11 @@ class Compiler {
       this.problems.error('invalid', ['identity'], 'needs "template" or "templates"')
       return
     }
-    const templates: IdTemplate[] = []
+    const templates: PathTemplate[] = []
     const names = new Set<string>()
     for (const [path, t] of entries) {
       try {
-        const tpl = new IdTemplate(t)
+        const tpl = PathTemplate.parse(t)
         for (const name of tpl.captureNames) {
           if (name === 'trustDomain') {
             this.problems.error('invalid', path, '"trustDomain" is reserved and cannot be a capture name')
@@ -609,7 +553,7 @@ class Compiler {
 
   compilePrincipals(values: readonly string[], path: JsonPath, ruleId: string): Test {
     const forms: MatchForm[] = []
-    const templates: IdTemplate[] = []
+    const templates: PathTemplate[] = []
     values.forEach((raw, i) => {
       const p = [...path, i]
       if (raw.includes('{')) {
@@ -633,7 +577,7 @@ class Compiler {
           }
         }
         try {
-          templates.push(new IdTemplate(rest.slice(slash), td?.name))
+          templates.push(PathTemplate.parse(rest.slice(slash), td ? { trustDomain: td } : {}))
         } catch (err) {
           this.problems.error('invalid', p, isSvidkitError(err) ? err.reason : String(err))
         }

@@ -19,6 +19,7 @@ export {
   matchPathPrefix,
   matchPathTemplate,
 } from './matcher.js'
+export { firstCaptures, PathTemplate } from './path-template.js'
 export type { SpiffeIdParseOptions } from './spiffe-id.js'
 export { SpiffeId } from './spiffe-id.js'
 export type { TrustDomainParseOptions } from './trust-domain.js'

@@ -1,5 +1,5 @@
 import { SpiffeIdError } from '../errors/domain-errors.js'
-import { validateSegment } from './grammar.js'
+import { PathTemplate } from './path-template.js'
 import { SpiffeId } from './spiffe-id.js'
 import { TrustDomain } from './trust-domain.js'
 
@@ -129,12 +129,6 @@ export interface PathTemplateOptions {
   trustDomain?: TrustDomain | string
 }
 
-type TemplatePart =
-  | { kind: 'literal'; value: string }
-  | { kind: 'capture'; name: string }
-  | { kind: 'one' }
-  | { kind: 'rest'; name: string | undefined }
-
 /**
  * Compiles a path template into a matcher with named captures. Segments are literals, `{name}`
  * (exactly one segment, captured), `{*}` (one segment, not captured) or, as the last segment only,
@@ -148,76 +142,19 @@ type TemplatePart =
  * ```
  */
 export function matchPathTemplate(template: string, options: PathTemplateOptions = {}): Matcher {
-  const parts = compilePathTemplate(template)
-  const td = options.trustDomain === undefined ? undefined : asTd(options.trustDomain)
-  const last = parts[parts.length - 1]
-  const hasRest = last?.kind === 'rest'
-  const fixed = hasRest ? parts.length - 1 : parts.length
+  const t = PathTemplate.parse(template, options)
+  const td = t.trustDomain
   const where = td ? `spiffe://${td}` : 'spiffe://*'
   return matcher(`path template "${where}${template}"`, (id) => {
     if (td && !id.memberOf(td))
       return { matched: false, reason: `unexpected trust domain "${id.trustDomain}"` }
-    const segs = id.segments
-    if (hasRest ? segs.length < fixed : segs.length !== fixed) {
+    const captures = t.captures(id)
+    if (captures === undefined) {
       return { matched: false, reason: `path "${id.path}" does not match template "${template}"` }
     }
-    const captures: Record<string, string> = {}
-    for (let i = 0; i < fixed; i++) {
-      const part = parts[i]!
-      const seg = segs[i]!
-      if (part.kind === 'literal') {
-        if (part.value !== seg)
-          return { matched: false, reason: `path "${id.path}" does not match template "${template}"` }
-      } else if (part.kind === 'capture') captures[part.name] = seg
-    }
-    if (hasRest && last.kind === 'rest' && last.name) captures[last.name] = segs.slice(fixed).join('/')
-    return { matched: true, captures: Object.freeze(captures) }
+    return { matched: true, captures }
   })
 }
-
-const CAPTURE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-
-/** @internal Parses a path template; exported for the policy compiler. */
-export function compilePathTemplate(template: string): TemplatePart[] {
-  const bad = (why: string): never => {
-    throw new SpiffeIdError('ERR_SPIFFE_ID_TEMPLATE_INVALID', `invalid path template "${template}": ${why}`)
-  }
-  if (typeof template !== 'string') return bad('not a string')
-  if (template === '') return []
-  if (!template.startsWith('/')) bad('it must start with "/"')
-  const parts: TemplatePart[] = []
-  const names = new Set<string>()
-  const raw = template.slice(1).split('/')
-  for (const [i, seg] of raw.entries()) {
-    if (seg.startsWith('{') && seg.endsWith('}')) {
-      const inner = seg.slice(1, -1)
-      if (inner === '*') {
-        parts.push({ kind: 'one' })
-        continue
-      }
-      const isRest = inner === '**' || inner.endsWith(':**')
-      const name = isRest ? (inner === '**' ? undefined : inner.slice(0, -3)) : inner
-      if (isRest && i !== raw.length - 1) bad('"{**}" must be the last segment')
-      if (name !== undefined) {
-        if (!CAPTURE_NAME.test(name)) bad(`"${name}" is not a valid capture name`)
-        if (names.has(name)) bad(`capture "${name}" appears twice`)
-        names.add(name)
-      }
-      parts.push(isRest ? { kind: 'rest', name } : { kind: 'capture', name: name! })
-      continue
-    }
-    if (seg.includes('{') || seg.includes('}') || seg.includes('*'))
-      bad(`segment "${seg}" mixes text and a placeholder`)
-    try {
-      validateSegment(seg)
-    } catch (err) {
-      bad((err as Error).message)
-    }
-    parts.push({ kind: 'literal', value: seg })
-  }
-  return parts
-}
-
 /**
  * Throws `ERR_SPIFFE_ID_NOT_MATCHED` unless `matcher` accepts `id`; returns the captures otherwise.
  * @example
