@@ -3,7 +3,7 @@ import type { BundleSet } from '@svidkit/core/bundle'
 import type { Caller, CallerVerifier, OidcPrincipal } from '@svidkit/core/caller'
 import type { ErrorCode } from '@svidkit/core/errors'
 import type { SpiffeId } from '@svidkit/core/spiffe-id'
-import svidkit, { type RouteSvidConfig, type SvidkitFastifyOptions, svidkitFastify } from '@svidkit/fastify'
+import svidkit, { type RouteRequirement, type SvidkitFastifyOptions, svidkitFastify } from '@svidkit/fastify'
 import Fastify, { type FastifyRequest, type preHandlerHookHandler } from 'fastify'
 import { assertType, type Equal } from './assert.js'
 
@@ -82,11 +82,11 @@ const canWrite = app.svid.require({ scopes: ['orders:write'] })
 assertType<Equal<typeof canWrite, preHandlerHookHandler>>()
 app.post('/orders', { preHandler: canWrite }, () => 'ok')
 const verifier: CallerVerifier = app.svid.verifier
-// @ts-expect-error: require takes a RouteRequirement
-app.svid.require({ public: true })
+// One RouteRequirement type everywhere: `public`/`optional` type-check here and are refused when
+// the hook is created (they belong in config.svid).
 
 export const options: SvidkitFastifyOptions = { bundles, defaultMode: 'none' }
-export const route: RouteSvidConfig = {
+export const route: RouteRequirement = {
   trustDomains: ['example.org'],
   when: [{ claim: 'azp', equals: 'portal' }],
 }

@@ -40,11 +40,10 @@ export type {
   OidcCaller,
   OidcPrincipal,
   Operation,
-  RouteRequirement,
   SpiffeCaller,
   VerifiedCall,
 } from './caller/index.js'
-export { createCallerVerifier, createRequirement } from './caller/index.js'
+export { callerFromId, createCallerVerifier, httpRouting } from './caller/index.js'
 // Errors
 export type { ErrorCode, HttpErrorResponse } from './errors/index.js'
 export {

@@ -1,15 +1,15 @@
 import {
   attempt,
-  type CallerVerifier,
   type CallerVerifierInput,
   callerVerifierFrom,
+  compileRoute,
+  credentialsFromNodeRequest,
   type HttpOperationHints,
-  type HttpRouting,
   httpOperation,
-  httpRouting,
   type RouteRequirement,
-  validateRequirement,
-} from '@svidkit/core/caller'
+  validateRoute,
+} from '@svidkit/core/adapter'
+import { type CallerVerifier, type HttpRouting, httpRouting } from '@svidkit/core/caller'
 import { type HttpErrorBody, isSvidkitError, OptionsError, toHttpResponse } from '@svidkit/core/errors'
 import type { Authorizer } from '@svidkit/core/policy'
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
@@ -83,6 +83,18 @@ type WithState = Request & { [kState]?: State }
 
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/express: ${reason}`)
+}
+
+/** `public` and `optional` are how `svid()` itself is mounted, not conditions on a caller. */
+function noRouteModes(requirement: RouteRequirement | undefined, where: string): void {
+  if (requirement !== undefined && (typeof requirement !== 'object' || requirement === null)) {
+    bad(`${where}: the requirement must be an object`)
+  }
+  if (requirement && (requirement.public !== undefined || requirement.optional !== undefined)) {
+    bad(
+      `${where}: "public" and "optional" are not conditions: mount public routes before svid(), and use svid({ optional: true })`,
+    )
+  }
 }
 
 function checkErrorOptions(options: { realm?: unknown; errorBody?: unknown }): void {
@@ -240,10 +252,10 @@ export function svid(options: SvidExpressOptions): SvidMiddleware {
     ...verifierInput
   } = options
   const verifier = callerVerifierFrom(verifierInput, {}, '@svidkit/express')
-  const verify = {
-    requirement: options.requirement === undefined ? undefined : verifier.requirement(options.requirement),
-    optional: options.optional === true,
-  }
+  noRouteModes(options.requirement, 'svid({ requirement })')
+  const { verify } = compileRoute({ ...options.requirement, optional: options.optional === true }, verifier, {
+    what: '@svidkit/express: svid({ requirement })',
+  })
   const state: State = Object.freeze({
     verifier,
     respond: responder(options),
@@ -252,7 +264,7 @@ export function svid(options: SvidExpressOptions): SvidMiddleware {
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     ;(req as WithState)[kState] = state
     attempt(
-      () => verifier.verifyCaller(verifier.credentialsFromRequest(req, hintsOf(req, state)), verify),
+      () => verifier.verifyCaller(credentialsFromNodeRequest(verifier, req, hintsOf(req, state)), verify),
       (result) => {
         req.caller = result.caller
         next()
@@ -279,7 +291,10 @@ export function svid(options: SvidExpressOptions): SvidMiddleware {
 export function requireCaller(requirement: RouteRequirement): RequestHandler {
   // Validated now; boundary keys are checked against the verifier's identity templates when
   // the requirement is compiled for it, on the first request.
-  validateRequirement(requirement)
+  const what = '@svidkit/express: requireCaller()'
+  validateRoute(requirement, what)
+  noRouteModes(requirement, 'requireCaller()')
+  if (Object.keys(requirement).length === 0) bad('requireCaller() needs at least one condition')
   const compiled = new WeakMap<CallerVerifier, Authorizer>()
   return (req: Request, res: Response, next: NextFunction): void => {
     const state = (req as WithState)[kState]
@@ -296,7 +311,7 @@ export function requireCaller(requirement: RouteRequirement): RequestHandler {
       () => {
         let authorizer = compiled.get(state.verifier)
         if (!authorizer) {
-          authorizer = state.verifier.requirement(requirement)
+          authorizer = compileRoute(requirement, state.verifier, { what }).requirement!
           compiled.set(state.verifier, authorizer)
         }
         return state.verifier.authorizeCaller(req.caller, httpOperation(req, hintsOf(req, state)), authorizer)

@@ -1,6 +1,6 @@
-import type { Caller, CallerVerifier, RouteRequirement } from '@svidkit/core/caller'
+import type { RouteRequirement } from '@svidkit/core/adapter'
+import type { Caller, CallerVerifier } from '@svidkit/core/caller'
 import type { preHandlerHookHandler } from 'fastify'
-import type { RouteSvidConfig } from './options.js'
 
 /**
  * What the plugin adds to the Fastify instance, as `fastify.svid`.
@@ -16,8 +16,9 @@ export interface SvidkitFastifyDecorator {
   readonly verifier: CallerVerifier
   /**
    * A reusable hook that requires more of the caller the plugin already authenticated (allowed
-   * callers, trust domains, channels, scopes, boundaries, claim conditions). Compiled and validated
-   * now; use it as a route `preHandler` (or `onRequest`). Refusals go through core's status table.
+   * callers, trust domains, channels, scopes, boundaries, claim conditions; not `public` or
+   * `optional`, which belong in `config.svid`). Compiled and validated now; use it as a route
+   * `preHandler` (or `onRequest`). Refusals go through core's status table.
    *
    * @example
    * ```ts
@@ -41,7 +42,10 @@ declare module 'fastify' {
     svid: SvidkitFastifyDecorator
   }
   interface FastifyContextConfig {
-    /** svidkit requirements for this route: `public`, `optional`, and a core `RouteRequirement`. */
-    svid?: RouteSvidConfig
+    /**
+     * What this route asks of its caller (core's `RouteRequirement`): `public`, `optional`, allowed
+     * callers, trust domains, channels, scopes, boundaries, claim conditions.
+     */
+    svid?: RouteRequirement
   }
 }

@@ -12,7 +12,8 @@
 import './augment.js'
 import { svidkitFastify } from './plugin.js'
 
+export type { RouteRequirement } from '@svidkit/core/adapter'
 export type { SvidkitFastifyDecorator } from './augment.js'
-export type { RouteSvidConfig, SvidkitFastifyAdapterOptions, SvidkitFastifyOptions } from './options.js'
+export type { SvidkitFastifyAdapterOptions, SvidkitFastifyOptions } from './options.js'
 export { svidkitFastify }
 export default svidkitFastify

@@ -1,4 +1,4 @@
-import type { CallerVerifierInput, RouteAuthSpec } from '@svidkit/core/caller'
+import type { CallerVerifierInput } from '@svidkit/core/adapter'
 import type { HttpErrorBody } from '@svidkit/core/errors'
 import type { FastifyRequest } from 'fastify'
 
@@ -51,17 +51,3 @@ export interface SvidkitFastifyAdapterOptions {
  * ```
  */
 export type SvidkitFastifyOptions = CallerVerifierInput & SvidkitFastifyAdapterOptions
-
-/**
- * What a route asks of its caller, in its `config.svid`: a {@link RouteRequirement} (allowed callers,
- * trust domains, channels, scopes, boundaries, claim conditions) plus `public` (no authentication at
- * all; it cannot have requirements) or `optional` (a caller when credentials are present, none
- * otherwise; invalid credentials are still refused).
- *
- * @example
- * ```ts
- * fastify.get('/orders', { config: { svid: { callers: ['spiffe://example.org/web'], scopes: ['orders:read'] } } }, handler)
- * fastify.get('/healthz', { config: { svid: { public: true } } }, () => 'ok')
- * ```
- */
-export interface RouteSvidConfig extends RouteAuthSpec {}

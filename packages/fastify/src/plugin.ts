@@ -1,16 +1,16 @@
 import {
   attempt,
-  type Caller,
+  type CompiledRoute,
   callerVerifierFrom,
-  compileRouteAuth,
+  compileRoute,
+  credentialsFromNodeRequest,
   type HttpOperationHints,
-  type HttpRouting,
   httpOperation,
-  httpRouting,
-  type RouteAuth,
-  type RouteAuthMode,
+  type RouteMode,
   type RouteRequirement,
-} from '@svidkit/core/caller'
+  validateRoute,
+} from '@svidkit/core/adapter'
+import { type Caller, type HttpRouting, httpRouting } from '@svidkit/core/caller'
 import { OptionsError, toHttpResponse } from '@svidkit/core/errors'
 import type {
   FastifyInstance,
@@ -23,13 +23,13 @@ import type {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import type { SvidkitFastifyDecorator } from './augment.js'
-import type { RouteSvidConfig, SvidkitFastifyOptions } from './options.js'
+import type { SvidkitFastifyOptions } from './options.js'
 
 const kCaller = Symbol('svidkit.caller')
 
 type RequestWithCaller = FastifyRequest & { [kCaller]: Caller | null }
 
-const MODES: readonly RouteAuthMode[] = ['required', 'optional', 'none']
+const MODES: readonly RouteMode[] = ['required', 'optional', 'none']
 
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/fastify: ${reason}`)
@@ -115,16 +115,15 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
 
   // Route requirements are compiled once, when the route is registered (or, for a route registered
   // before this plugin, on its first request), never per request.
-  const routes = new WeakMap<object, RouteAuth>()
-  const defaultRoute = compileRouteAuth(undefined, { defaultMode, requirement: verifier.requirement })
-  const compile = (svid: unknown): RouteAuth => {
+  const routes = new WeakMap<object, CompiledRoute>()
+  const defaultRoute = compileRoute(undefined, verifier, { defaultMode })
+  const compile = (svid: unknown): CompiledRoute => {
     if (svid === undefined) return defaultRoute
     if (typeof svid !== 'object' || svid === null) bad('config.svid must be an object')
     const cached = routes.get(svid)
     if (cached) return cached
-    const compiled = compileRouteAuth(svid as RouteSvidConfig, {
+    const compiled = compileRoute(svid as RouteRequirement, verifier, {
       defaultMode,
-      requirement: verifier.requirement,
       what: '@svidkit/fastify: config.svid',
     })
     routes.set(svid, compiled)
@@ -144,7 +143,7 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
   // Authentication runs in onRequest, so the bodies of refused requests are never parsed.
   const onRequest: onRequestHookHandler = (request, reply, next) => {
     let routeOptions: RouteOptions
-    let route: RouteAuth
+    let route: CompiledRoute
     try {
       routeOptions = request.routeOptions
       route = compile(svidConfigOf(routeOptions))
@@ -155,7 +154,7 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
     attempt(
       () =>
         verifier.verifyCaller(
-          verifier.credentialsFromRequest(request.raw, hints(routeOptions, routing)),
+          credentialsFromNodeRequest(verifier, request.raw, hints(routeOptions, routing)),
           route.verify,
         ),
       (result) => {
@@ -170,14 +169,20 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
   const decorator: SvidkitFastifyDecorator = Object.freeze({
     verifier,
     require(requirement: RouteRequirement): preHandlerHookHandler {
-      const authorizer = verifier.requirement(requirement)
+      const what = '@svidkit/fastify: svid.require()'
+      validateRoute(requirement, what)
+      if (requirement.public !== undefined || requirement.optional !== undefined) {
+        bad('svid.require(): "public" and "optional" belong in the route\'s config.svid')
+      }
+      const authorizer = compileRoute(requirement, verifier, { what }).requirement
+      if (authorizer === undefined) bad('svid.require() needs at least one condition')
       return (request, reply, next) => {
         attempt(
           () =>
             verifier.authorizeCaller(
               (request as RequestWithCaller)[kCaller] ?? undefined,
               httpOperation(request.raw, hints(request.routeOptions, routing)),
-              authorizer,
+              authorizer!,
             ),
           () => next(),
           (err) => fail(err, request, reply, next),

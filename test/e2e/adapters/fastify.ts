@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net'
-import svidkit, { type RouteSvidConfig } from '@svidkit/fastify'
+import svidkit, { type RouteRequirement } from '@svidkit/fastify'
 import type Fastify from 'fastify'
 import { callerView, type E2eAdapter, type RouteAccess, tlsServerOptions } from '../harness/adapter.js'
 import type { RoutingAdapter } from '../harness/routing-table.js'
 
-function svidConfig(access: RouteAccess): RouteSvidConfig | undefined {
+function svidConfig(access: RouteAccess): RouteRequirement | undefined {
   switch (access.kind) {
     case 'public':
       return { public: true }

@@ -4,7 +4,8 @@
 // does the rest. NestJS or gRPC adapters implement the same interface (a gRPC adapter maps each
 // route path to a method and the JSON body to a response message).
 import type { TlsOptions } from 'node:tls'
-import type { Caller, CallerChannel, CallerVerifierOptions, RouteRequirement } from '@svidkit/core/caller'
+import type { RouteRequirement } from '@svidkit/core/adapter'
+import type { Caller, CallerChannel, CallerVerifierOptions } from '@svidkit/core/caller'
 
 /** How a route is guarded. */
 export type RouteAccess =

@@ -2,6 +2,7 @@
 // request with @svidkit/core's createCallerVerifier and answers with what it decided and what it saw.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { credentialsFromNodeRequest } from '@svidkit/core/adapter'
 import type { BundleSet } from '@svidkit/core/bundle'
 import { type CallerVerifierOptions, createCallerVerifier } from '@svidkit/core/caller'
 import { toHttpResponse } from '@svidkit/core/errors'
@@ -70,7 +71,7 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
   }
   const server = createServer(async (req, res) => {
     try {
-      const { caller } = await verifier.verifyCaller(verifier.credentialsFromRequest(req))
+      const { caller } = await verifier.verifyCaller(credentialsFromNodeRequest(verifier, req))
       reply(req, res, {
         ok: true,
         status: 200,

@@ -12,6 +12,7 @@ import type { AuthorizationInput, Decision } from '../policy/types.js'
 export type AuditOperation =
   | { readonly kind: 'http'; readonly method: string; readonly path: string }
   | { readonly kind: 'grpc'; readonly method: string }
+  | { readonly kind: 'connection' }
 
 /**
  * One authorization decision, as sinks receive it. By construction it holds identities, never a
@@ -77,6 +78,12 @@ function nowIso(): string {
   return isoText
 }
 
+function auditOperation(op: AuthorizationInput['operation']): AuditOperation {
+  if (op.kind === 'http') return { kind: 'http', method: String(op.method), path: cleanPath(op.path) }
+  if (op.kind === 'grpc') return { kind: 'grpc', method: String(op.method) }
+  return { kind: 'connection' }
+}
+
 function cleanPath(path: unknown): string {
   const s = typeof path === 'string' ? path : ''
   const q = s.search(/[?#]/)
@@ -105,10 +112,7 @@ export function createAuditEvent(
   const caller: string | OidcPrincipal = c.spiffeId
     ? c.spiffeId.toString()
     : { iss: String(c.principal?.iss ?? ''), sub: String(c.principal?.sub ?? '') }
-  const operation: AuditOperation =
-    op.kind === 'http'
-      ? { kind: 'http', method: String(op.method), path: cleanPath(op.path) }
-      : { kind: 'grpc', method: String(op.method) }
+  const operation = auditOperation(op)
   const latency = Number(options?.latencyMs)
   return {
     timestamp: options?.timestamp ? options.timestamp.toISOString() : nowIso(),
@@ -151,10 +155,7 @@ export function createAuthenticationFailureEvent(
     caller: null,
     channel: null,
     self: failure.self ? failure.self.toString() : null,
-    operation:
-      op.kind === 'http'
-        ? { kind: 'http', method: String(op.method), path: cleanPath(op.path) }
-        : { kind: 'grpc', method: String(op.method) },
+    operation: auditOperation(op),
     decision: 'deny',
     rule: null,
     reason: String(failure.reason),

@@ -1,37 +1,30 @@
 /**
- * The caller pipeline: who called (`Caller`), what they are doing (`Operation`), and
- * `createCallerVerifier`, the one framework-neutral `verifyCaller` every adapter calls.
+ * Who called and what they are doing: the `Caller` every adapter attaches, the `Operation` policy
+ * decides on, how a router matches paths (`HttpRouting`), and `createCallerVerifier`, the one
+ * transport-neutral pipeline that turns a request's credentials into a verified, authorized caller.
  *
  * @example
  * ```ts
  * import { createCallerVerifier } from '@svidkit/core/caller'
  * const verifier = createCallerVerifier({ bundles, jwt: { audience: 'orders' } })
+ * const { caller } = await verifier.verifyCaller({ operation: { kind: 'grpc', method: '/orders.v1.Orders/Get' }, authorization })
  * ```
  * @module
  */
-export type { Caller, CallerChannel, CallerUser, OidcCaller, OidcPrincipal, SpiffeCaller } from './caller.js'
-export type { CallerVerifierDefaults, CallerVerifierInput } from './caller-verifier-from.js'
-export { callerVerifierFrom } from './caller-verifier-from.js'
-export type { RouteAuth, RouteAuthMode, RouteAuthSpec } from './compile-route-auth.js'
-export { compileRouteAuth } from './compile-route-auth.js'
 export type {
   CallerCredentials,
   CallerVerifier,
   CallerVerifierOptions,
-  HttpOperationHints,
-  NodeHttpRequestLike,
+  CredentialHeaders,
   VerifiedCall,
   VerifyCallerOptions,
-} from './create-caller-verifier.js'
-export { createCallerVerifier, httpOperation } from './create-caller-verifier.js'
-export type { RouteRequirement } from './create-requirement.js'
-export { createRequirement } from './create-requirement.js'
+} from '../pipeline/caller-verifier.js'
+export { createCallerVerifier } from '../pipeline/create-caller-verifier.js'
+export type { TlsSocketLike } from '../tls/peer-certificate-chain.js'
+export type { Caller, CallerChannel, CallerUser, OidcCaller, OidcPrincipal, SpiffeCaller } from './caller.js'
+export type { CallerFromIdOptions } from './create-caller.js'
+export { callerFromId } from './create-caller.js'
 export type { HttpRouting } from './http-routing.js'
 export { httpRouting } from './http-routing.js'
-export type { GrpcOperation, HttpOperation, Operation } from './operation.js'
-export type { TlsSocketLike } from './peer-certificate-chain.js'
-export { readBearerToken } from './read-bearer-token.js'
+export type { ConnectionOperation, GrpcOperation, HttpOperation, Operation } from './operation.js'
 export { readScopes } from './read-scopes.js'
-export type { MaybePromise } from './settle.js'
-export { attempt, settle } from './settle.js'
-export { validateRequirement } from './validate-requirement.js'

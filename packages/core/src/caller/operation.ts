@@ -41,6 +41,20 @@ export interface GrpcOperation {
 }
 
 /**
+ * A TLS connection being accepted, before any request: what a TLS server or client authorizer decides
+ * on in the handshake. Policy rules with a `to` never match it; rules without one do.
+ *
+ * @example
+ * ```ts
+ * const op: ConnectionOperation = { kind: 'connection' }
+ * createPolicyAuthorizer(policy).authorize({ caller, self, operation: op })
+ * ```
+ */
+export interface ConnectionOperation {
+  readonly kind: 'connection'
+}
+
+/**
  * What the caller is trying to do, as policy sees it.
  *
  * @example
@@ -49,4 +63,4 @@ export interface GrpcOperation {
  * const rpc: Operation = { kind: 'grpc', method: '/orders.v1.Orders/Get' }
  * ```
  */
-export type Operation = HttpOperation | GrpcOperation
+export type Operation = HttpOperation | GrpcOperation | ConnectionOperation

@@ -42,7 +42,7 @@ export class EvalContext {
     readonly id: string | undefined,
     /** The caller's trust domain name, for SPIFFE channels. */
     readonly td: string | undefined,
-    readonly kind: 'http' | 'grpc',
+    readonly kind: 'http' | 'grpc' | 'connection',
     /** Upper-case HTTP method, or the full gRPC method. */
     readonly method: string,
     /** The normalized HTTP path, canonical under the router's routing (`''` for gRPC). */
@@ -71,7 +71,7 @@ export interface CompiledRule {
   readonly id: string
   readonly index: number
   readonly action: RuleAction
-  /** Bit 1: can match HTTP operations; bit 2: can match gRPC operations. */
+  /** Bit 1: can match HTTP operations; bit 2: gRPC operations; bit 4: connections (rules without `to`). */
   readonly kinds: number
   /** HTTP methods this rule can match, or `null` for any. */
   readonly httpMethods: ReadonlySet<string> | null
@@ -95,11 +95,14 @@ export interface CompiledPolicy {
   readonly http: ReadonlyMap<string, RuleBucket>
   readonly httpOther: RuleBucket
   readonly grpc: RuleBucket
+  /** Rules without `to`: what decides a TLS connection in the handshake. */
+  readonly connection: RuleBucket
   readonly identity: IdentityReader
 }
 
 const HTTP = 1
 const GRPC = 2
+const CONNECTION = 4
 
 export const EMPTY_AUDIT: readonly string[] = Object.freeze([])
 
@@ -237,6 +240,7 @@ export function describeCaller(caller: Caller): string {
 }
 
 export function describeOperation(ctx: EvalContext): string {
+  if (ctx.kind === 'connection') return 'a TLS connection'
   return ctx.kind === 'http' ? `${clip(ctx.method)} ${clip(ctx.path)}` : `gRPC ${clip(ctx.method)}`
 }
 
@@ -396,7 +400,7 @@ class Compiler {
     }
 
     let to: Test | null = null
-    let kinds = HTTP | GRPC
+    let kinds = HTTP | GRPC | CONNECTION
     let httpMethods: Set<string> | null = null
     if (rule.to) {
       const entries: Test[] = []
@@ -1127,6 +1131,7 @@ function buildIndex(
     http,
     httpOther: bucket(rules, (r) => (r.kinds & HTTP) !== 0 && r.httpMethods === null),
     grpc: bucket(rules, (r) => (r.kinds & GRPC) !== 0),
+    connection: bucket(rules, (r) => (r.kinds & CONNECTION) !== 0),
     identity,
   })
 }

@@ -140,6 +140,21 @@ export function evaluateCompiled(policy: CompiledPolicy, input: AuthorizationInp
       undefined,
     )
     bucket = policy.grpc
+  } else if (op.kind === 'connection') {
+    // A TLS handshake: only rules without `to` apply.
+    ctx = new EvalContext(
+      caller,
+      spiffeId?.toString(),
+      spiffeId?.trustDomain.name,
+      'connection',
+      '',
+      '',
+      true,
+      undefined,
+      input.self,
+      undefined,
+    )
+    bucket = policy.connection
   } else {
     return deny(null, 'unsupported operation kind: default deny', EMPTY_AUDIT)
   }

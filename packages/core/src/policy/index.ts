@@ -1,6 +1,7 @@
 /**
  * Authorization: a declarative policy engine with Istio AuthorizationPolicy semantics (and more),
- * adapters for Cedar and OPA, and go-spiffe style function authorizers, all behind one
+ * go-spiffe style function authorizers, and (in their own subpaths, loaded only when imported)
+ * Cedar (`@svidkit/core/policy/cedar`) and OPA (`@svidkit/core/policy/opa`), all behind one
  * {@link Authorizer} interface that `verifyCaller` calls once per request.
  *
  * Combining: AUDIT rules are reported and never change the decision; the first DENY rule that
@@ -66,16 +67,8 @@
  * ```
  * @module
  */
-export type { CallerFromIdOptions } from './caller-from-id.js'
-export { callerFromId } from './caller-from-id.js'
-export type {
-  CedarAuthorizerOptions,
-  CedarEntity,
-  CedarEntityUid,
-  CedarModule,
-  CedarValue,
-} from './cedar-authorizer.js'
-export { createCedarAuthorizer } from './cedar-authorizer.js'
+export type { CallerFromIdOptions } from '../caller/create-caller.js'
+export { callerFromId } from '../caller/create-caller.js'
 export type { PolicyAuthorizer, PolicyAuthorizerOptions } from './create-policy-authorizer.js'
 export { createPolicyAuthorizer } from './create-policy-authorizer.js'
 export { definePolicy } from './define-policy.js'
@@ -92,8 +85,6 @@ export { loadPolicy } from './load-policy.js'
 export { loadPolicyFile } from './load-policy-file.js'
 export type { NormalizedHttpPath } from './normalize-http-path.js'
 export { normalizeHttpPath } from './normalize-http-path.js'
-export type { OpaAuthorizer, OpaAuthorizerOptions, OpaInput } from './opa-authorizer.js'
-export { createOpaAuthorizer } from './opa-authorizer.js'
 export { policySchema } from './policy-schema.js'
 export { toAccessDeniedError } from './to-access-denied-error.js'
 export type {

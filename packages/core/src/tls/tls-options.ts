@@ -1,3 +1,4 @@
+import type { Auditor, AuditorOptions } from '../audit/create-auditor.js'
 import type { JwtSvidSource } from '../jwt-svid/jwt-svid.js'
 import type { Matcher } from '../spiffe-id/matcher.js'
 import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
@@ -32,7 +33,10 @@ export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3'
 export interface PeerVerificationOptions {
   /** Where the SVID and the bundles come from; read on every new connection. */
   source: TlsSource
-  /** Who may connect: a SPIFFE ID `Matcher` or a function that throws (or returns `false`) to refuse. */
+  /**
+   * Who may connect: a SPIFFE ID `Matcher`, a synchronous authorizer (a policy, whose rules without
+   * `to` decide connections), or a function that throws (or returns `false`) to refuse.
+   */
   authorize: TlsAuthorize
   /**
    * A path template (`/ns/{namespace}/sa/{serviceAccount}`) or a `Matcher` whose captures become
@@ -42,6 +46,12 @@ export interface PeerVerificationOptions {
   identityTemplate?: string | Matcher
   /** Peer verification options for `verifyX509Svid` (clock skew, critical KeyUsage, EKU). */
   verify?: Omit<VerifyX509SvidOptions, 'at'>
+  /**
+   * Audit of the connection decisions (the same events as request decisions, with operation
+   * `{ kind: 'connection' }`): an auditor, options for one (`{ logger }`), or `false`. Default:
+   * telemetry only.
+   */
+  audit?: Auditor | AuditorOptions | false
 }
 
 /**

@@ -1,10 +1,6 @@
 // The same decision table, run through the built-in engine and through the Cedar adapter.
-import {
-  type Authorizer,
-  createCedarAuthorizer,
-  createPolicyAuthorizer,
-  loadPolicy,
-} from '@svidkit/core/policy'
+import { type Authorizer, createPolicyAuthorizer, loadPolicy } from '@svidkit/core/policy'
+import { createCedarAuthorizer } from '@svidkit/core/policy/cedar'
 import { SpiffeId } from '@svidkit/core/spiffe-id'
 import { describe, expect, test } from 'vitest'
 import { allSuites, type DecisionSuite } from './fixtures/cases.js'

@@ -1,6 +1,7 @@
 import http2 from 'node:http2'
 import https from 'node:https'
 import tls from 'node:tls'
+import { memorySink } from '@svidkit/core/audit'
 import { X509Bundle } from '@svidkit/core/bundle'
 import type { SpiffeCaller } from '@svidkit/core/caller'
 import { SvidkitError } from '@svidkit/core/errors'
@@ -9,6 +10,8 @@ import {
   authorizeAny,
   authorizeMemberOf,
   authorizeOneOf,
+  createPolicyAuthorizer,
+  definePolicy,
 } from '@svidkit/core/policy'
 import { StaticSource } from '@svidkit/core/source'
 import { matchMemberOf, matchOneOf } from '@svidkit/core/spiffe-id'
@@ -278,7 +281,7 @@ describe('mTLS server: who may connect', () => {
     expect((await rawHttpsGet(any.port, asClient(clientB))).status).toBe(200)
   })
 
-  test('a SyncAuthorizer gets the mTLS caller, self and no operation; a deny carries its rule', async () => {
+  test('a SyncAuthorizer gets the mTLS caller, self and a connection operation; a deny carries its rule', async () => {
     const inputs: AuthorizationInput[] = []
     const { server, port } = await httpsServer({
       authorize: {
@@ -299,9 +302,42 @@ describe('mTLS server: who may connect', () => {
     expect(
       inputs.map((i) => [i.caller.channel, i.caller.spiffeId?.toString(), i.self?.toString(), i.operation]),
     ).toEqual([
-      ['mtls', 'spiffe://a.test/client', 'spiffe://a.test/server', undefined],
-      ['mtls', 'spiffe://b.test/client', 'spiffe://a.test/server', undefined],
+      ['mtls', 'spiffe://a.test/client', 'spiffe://a.test/server', { kind: 'connection' }],
+      ['mtls', 'spiffe://b.test/client', 'spiffe://a.test/server', { kind: 'connection' }],
     ])
+  })
+
+  test('handshake decisions go through the audit chain: one event per connection, operation "connection"', async () => {
+    const sink = memorySink()
+    const { server, port } = await httpsServer({
+      authorize: matchOneOf('spiffe://a.test/client'),
+      audit: { sink },
+    })
+    expect((await rawHttpsGet(port, asClient(clientA))).status).toBe(200)
+    const refused = nextClientError(server)
+    await expect(rawHttpsGet(port, asClient(clientB))).rejects.toThrow()
+    await refused
+    expect(sink.events.map((e) => [e.caller, e.decision, e.operation])).toEqual([
+      ['spiffe://a.test/client', 'allow', { kind: 'connection' }],
+      ['spiffe://b.test/client', 'deny', { kind: 'connection' }],
+    ])
+  })
+
+  test('a policy decides connections with its rules that have no "to"', async () => {
+    const policy = createPolicyAuthorizer(
+      definePolicy({
+        rules: [
+          { id: 'no-b', action: 'DENY', from: [{ trustDomains: ['b.test'] }] },
+          { id: 'orders', from: [{ trustDomains: ['a.test'] }], to: [{ paths: ['/orders'] }] },
+          { id: 'a', from: [{ trustDomains: ['a.test'] }] },
+        ],
+      }),
+    )
+    const { server, port } = await httpsServer({ authorize: policy })
+    expect((await rawHttpsGet(port, asClient(clientA))).status).toBe(200)
+    const refused = nextClientError(server)
+    await expect(rawHttpsGet(port, asClient(clientB))).rejects.toThrow()
+    expect(((await refused) as SvidkitError).details).toMatchObject({ rule: 'no-b' })
   })
 
   test('a function authorizer returning false refuses', async () => {

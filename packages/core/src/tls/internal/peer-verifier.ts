@@ -2,11 +2,16 @@
 // trust domain (core's verifyX509Svid), then authorization, then the Caller. Not exported.
 import { X509Certificate } from 'node:crypto'
 import type { PeerCertificate } from 'node:tls'
+import { authorizeChain } from '../../audit/authorize-chain.js'
+import { type Auditor, type AuditorOptions, createAuditor } from '../../audit/create-auditor.js'
+import { startTimer } from '../../audit/start-timer.js'
 import type { SpiffeCaller } from '../../caller/caller.js'
-import type { Operation } from '../../caller/operation.js'
-import { OptionsError, TlsError } from '../../errors/domain-errors.js'
+import { spiffeCaller } from '../../caller/create-caller.js'
+import type { ConnectionOperation } from '../../caller/operation.js'
+import { AccessDeniedError, OptionsError, TlsError } from '../../errors/domain-errors.js'
 import { SvidkitError } from '../../errors/svidkit-error.js'
-import type { AuthorizationInput, SyncAuthorizer } from '../../policy/types.js'
+import type { MaybePromise } from '../../internal/settle.js'
+import type { AuthorizationInput, Authorizer, Decision, SyncAuthorizer } from '../../policy/types.js'
 import { type Matcher, matchPathTemplate } from '../../spiffe-id/matcher.js'
 import type { SpiffeId } from '../../spiffe-id/spiffe-id.js'
 import { type VerifyX509SvidOptions, verifyX509Svid } from '../../x509-svid/verify-x509-svid.js'
@@ -21,7 +26,6 @@ export interface VerifiedPeer {
 export type PeerVerifier = (chain: readonly X509Certificate[]) => VerifiedPeer
 
 const NO_CAPTURES: Readonly<Record<string, string>> = Object.freeze({})
-const NO_SCOPES: readonly string[] = Object.freeze([])
 /** Longest chain read from a peer (leaf included); longer chains are cut, and fail to verify. */
 const MAX_CHAIN = 10
 
@@ -69,7 +73,7 @@ export function compilePeerVerifier(
   }
   const verifyOptions: VerifyX509SvidOptions = { ...(verify ?? {}) }
   if ('at' in verifyOptions) delete verifyOptions.at
-  const check = compileAuthorize(authorize, role)
+  const check = compileAuthorize(authorize, role, auditorOf(options.audit, what))
   // The policy input's `self`: this workload's current SPIFFE ID, when the source has an SVID.
   const self = (): SpiffeId | undefined => {
     try {
@@ -96,13 +100,10 @@ export function compilePeerVerifier(
       expiresAt: v.expiresAt,
       captures,
     })
-    const caller: SpiffeCaller = Object.freeze({
+    const caller = spiffeCaller({
       channel: 'mtls',
       spiffeId: v.id,
-      trustDomain: v.trustDomain,
       captures,
-      scopes: NO_SCOPES,
-      claims: undefined,
       expiresAt: v.expiresAt,
       certificate,
     })
@@ -112,6 +113,18 @@ export function compilePeerVerifier(
 }
 
 type Check = (peer: TlsPeer, caller: SpiffeCaller, self: () => SpiffeId | undefined) => void
+
+function auditorOf(audit: PeerVerificationOptions['audit'], what: string): Auditor | undefined {
+  if (audit === false) return undefined
+  if (audit !== undefined && (typeof audit !== 'object' || audit === null)) {
+    throw new OptionsError(
+      'ERR_OPTIONS_INVALID',
+      `${what}: "audit" must be an Auditor, auditor options or false`,
+    )
+  }
+  if (audit && 'record' in audit && typeof audit.record === 'function') return audit as Auditor
+  return createAuditor((audit as AuditorOptions | undefined) ?? {})
+}
 
 function refuse(
   role: TlsPeer['role'],
@@ -125,62 +138,79 @@ function refuse(
   })
 }
 
-function compileAuthorize(authorize: TlsAuthorize, role: TlsPeer['role']): Check {
-  if (isAuthorizer(authorize)) {
-    const a = authorize
-    return (peer, caller, self) => {
-      // A TLS handshake has no operation: request-level policies deny here (fail closed).
-      const input: AuthorizationInput = { caller, self: self(), operation: undefined as unknown as Operation }
-      let decision: ReturnType<SyncAuthorizer['authorize']>
-      try {
-        decision = a.authorize(input)
-      } catch (cause) {
-        throw refuse(role, peer, cause instanceof SvidkitError ? cause.reason : 'the authorizer failed', {
-          cause,
+const CONNECTION: ConnectionOperation = Object.freeze({ kind: 'connection' })
+const NO_AUDIT: readonly string[] = Object.freeze([])
+
+/**
+ * Every form of `authorize` decides through the same authorize → audit chain as requests do, on an
+ * honest input: the connection's caller and `{ kind: 'connection' }` (no request yet). Matchers and
+ * functions are wrapped as authorizers of the peer.
+ */
+function compileAuthorize(
+  authorize: TlsAuthorize,
+  role: TlsPeer['role'],
+  auditor: Auditor | undefined,
+): Check {
+  const forPeer: (peer: TlsPeer) => { authorizer: Authorizer; details?: object } = isAuthorizer(authorize)
+    ? () => ({ authorizer: authorize })
+    : isMatcher(authorize)
+      ? (peer) => ({
+          authorizer: matcherAuthorizer(authorize, peer),
+          details: { expected: authorize.description },
         })
-      }
-      if (typeof (decision as { then?: unknown } | null)?.then === 'function') {
-        ;(decision as unknown as Promise<unknown>).then(undefined, () => {})
-        throw refuse(
-          role,
-          peer,
-          'the authorizer answered asynchronously (TLS authorizers must be synchronous)',
-        )
-      }
-      if (decision?.decision !== 'allow') {
-        throw refuse(role, peer, decision?.reason ?? 'denied', { details: { rule: decision?.rule ?? null } })
-      }
-    }
-  }
-  if (isMatcher(authorize)) {
-    const m = authorize
-    return (peer) => {
-      const r = m(peer.id)
-      if (!r.matched) throw refuse(role, peer, r.reason, { details: { expected: m.description } })
-    }
-  }
-  const fn: TlsAuthorizer = authorize
-  return (peer) => {
-    let result: unknown
+      : (peer) => ({ authorizer: functionAuthorizer(authorize, peer) })
+  return (peer, caller, self) => {
+    const { authorizer, details } = forPeer(peer)
+    const input: AuthorizationInput = { caller, self: self(), operation: CONNECTION }
+    let result: MaybePromise<Decision | undefined>
     try {
-      result = fn(peer)
+      result = authorizeChain(input, [authorizer], auditor, startTimer())
     } catch (cause) {
-      throw refuse(role, peer, cause instanceof SvidkitError ? cause.reason : 'refused by the authorizer', {
+      if (cause instanceof AccessDeniedError) {
+        const rule = (cause.details as { rule?: unknown } | undefined)?.rule ?? null
+        throw refuse(role, peer, cause.reason, { details: { rule, ...details } })
+      }
+      throw refuse(role, peer, cause instanceof SvidkitError ? cause.reason : 'the authorizer failed', {
         cause,
       })
     }
     // A promise cannot be awaited in the handshake path: refuse rather than admit on a pending answer.
-    if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-      ;(result as Promise<unknown>).then(undefined, () => {})
-      throw refuse(role, peer, 'the authorizer returned a Promise (it must be synchronous)')
+    if (result instanceof Promise) {
+      result.then(undefined, () => {})
+      throw refuse(role, peer, 'the authorizer answered with a Promise (TLS authorizers must be synchronous)')
     }
-    // `false`, or a failed MatchResult (a Matcher without a description), refuses: fail closed.
-    if (
-      result === false ||
-      (typeof result === 'object' && result !== null && (result as { matched?: unknown }).matched === false)
-    ) {
-      throw refuse(role, peer, 'refused by the authorizer')
-    }
+  }
+}
+
+function matcherAuthorizer(m: Matcher, peer: TlsPeer): Authorizer {
+  return {
+    authorize: () => {
+      const r = m(peer.id)
+      return r.matched
+        ? { decision: 'allow', rule: null, reason: `matched ${m.description}`, audit: NO_AUDIT }
+        : { decision: 'deny', rule: null, reason: r.reason, audit: NO_AUDIT }
+    },
+  }
+}
+
+function functionAuthorizer(fn: TlsAuthorizer, peer: TlsPeer): Authorizer {
+  return {
+    authorize: () => {
+      const result = fn(peer)
+      if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+        ;(result as Promise<unknown>).then(undefined, () => {})
+        return Promise.reject(
+          new TlsError('ERR_TLS_PEER_NOT_AUTHORIZED', 'the authorizer returned a Promise'),
+        )
+      }
+      // `false`, or a failed MatchResult (a Matcher without a description), refuses: fail closed.
+      const refused =
+        result === false ||
+        (typeof result === 'object' && result !== null && (result as { matched?: unknown }).matched === false)
+      return refused
+        ? { decision: 'deny', rule: null, reason: 'refused by the authorizer', audit: NO_AUDIT }
+        : { decision: 'allow', rule: null, reason: 'allowed by the authorizer', audit: NO_AUDIT }
+    },
   }
 }
 

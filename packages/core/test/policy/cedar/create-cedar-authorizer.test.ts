@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
-import { type CedarModule, callerFromId, createCedarAuthorizer } from '@svidkit/core/policy'
+import { callerFromId } from '@svidkit/core/policy'
+import { type CedarModule, createCedarAuthorizer } from '@svidkit/core/policy/cedar'
 import { SpiffeId } from '@svidkit/core/spiffe-id'
 import { describe, expect, test } from 'vitest'
 

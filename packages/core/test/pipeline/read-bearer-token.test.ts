@@ -1,4 +1,4 @@
-import { readBearerToken } from '@svidkit/core/caller'
+import { readBearerToken } from '@svidkit/core/adapter'
 import type { SvidkitError } from '@svidkit/core/errors'
 import { codeOf } from '@svidkit/testing'
 import { describe, expect, test } from 'vitest'

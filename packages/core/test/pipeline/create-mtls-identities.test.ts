@@ -1,5 +1,6 @@
 import { Agent, createServer, request } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { credentialsFromNodeRequest } from '@svidkit/core/adapter'
 import { createCallerVerifier } from '@svidkit/core/caller'
 import { toHttpResponse } from '@svidkit/core/errors'
 import { StaticSource } from '@svidkit/core/source'
@@ -22,7 +23,7 @@ test('a kept-alive connection is refused once the peer certificate has expired',
   const server = tls.attach(
     createServer(tls.serverOptions, (req, res) => {
       try {
-        const r = verifier.verifyCaller(verifier.credentialsFromRequest(req)) as {
+        const r = verifier.verifyCaller(credentialsFromNodeRequest(verifier, req)) as {
           caller?: { spiffeId?: unknown }
         }
         res.end(String(r.caller?.spiffeId))

@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module'
-import type { Caller } from '../caller/caller.js'
-import { OptionsError, PolicyError } from '../errors/domain-errors.js'
-import { isSvidkitError } from '../errors/svidkit-error.js'
-import { matchPathTemplate } from '../spiffe-id/matcher.js'
-import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
-import { handlerMethod, normalizeHttpPath } from './normalize-http-path.js'
-import type { AuthorizationInput, Decision, IdentitySpec, SyncAuthorizer } from './types.js'
+import type { Caller } from '../../caller/caller.js'
+import { OptionsError, PolicyError } from '../../errors/domain-errors.js'
+import { isSvidkitError } from '../../errors/svidkit-error.js'
+import { matchPathTemplate } from '../../spiffe-id/matcher.js'
+import type { SpiffeId } from '../../spiffe-id/spiffe-id.js'
+import { handlerMethod, normalizeHttpPath } from '../normalize-http-path.js'
+import type { AuthorizationInput, Decision, IdentitySpec, SyncAuthorizer } from '../types.js'
 
 /**
  * A Cedar JSON value (`CedarValueJson` in cedar-wasm).

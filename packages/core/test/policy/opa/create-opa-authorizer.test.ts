@@ -1,12 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { AccessDeniedError, toHttpResponse } from '@svidkit/core/errors'
-import {
-  type AuthorizationInput,
-  callerFromId,
-  createOpaAuthorizer,
-  toAccessDeniedError,
-} from '@svidkit/core/policy'
+import { type AuthorizationInput, callerFromId, toAccessDeniedError } from '@svidkit/core/policy'
+import { createOpaAuthorizer } from '@svidkit/core/policy/opa'
 import { SpiffeId } from '@svidkit/core/spiffe-id'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 

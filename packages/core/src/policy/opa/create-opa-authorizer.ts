@@ -1,7 +1,7 @@
-import { AccessDeniedError } from '../errors/domain-errors.js'
-import { optionsFailure } from '../internal/options.js'
-import { handlerMethod, normalizeHttpPath } from './normalize-http-path.js'
-import type { AuthorizationInput, Authorizer, Decision } from './types.js'
+import { AccessDeniedError } from '../../errors/domain-errors.js'
+import { optionsFailure } from '../../internal/options.js'
+import { handlerMethod, normalizeHttpPath } from '../normalize-http-path.js'
+import type { AuthorizationInput, Authorizer, Decision } from '../types.js'
 
 /**
  * Options for {@link createOpaAuthorizer}.
@@ -63,6 +63,7 @@ export interface OpaInput {
   readonly operation:
     | { readonly kind: 'http'; readonly method: string; readonly path: string }
     | { readonly kind: 'grpc'; readonly method: string }
+    | { readonly kind: 'connection' }
 }
 
 /**
@@ -96,7 +97,9 @@ function defaultInput(input: AuthorizationInput, path: string | undefined): OpaI
     operation:
       op.kind === 'http'
         ? { kind: 'http', method: handlerMethod(op.method.toUpperCase(), op.routing), path: path ?? op.path }
-        : { kind: 'grpc', method: op.method },
+        : op.kind === 'grpc'
+          ? { kind: 'grpc', method: op.method }
+          : { kind: 'connection' },
   }
 }
 

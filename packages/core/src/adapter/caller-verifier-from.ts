@@ -1,9 +1,6 @@
 import { optionsFailure } from '../internal/options.js'
-import {
-  type CallerVerifier,
-  type CallerVerifierOptions,
-  createCallerVerifier,
-} from './create-caller-verifier.js'
+import type { CallerVerifier, CallerVerifierOptions } from '../pipeline/caller-verifier.js'
+import { createCallerVerifier } from '../pipeline/create-caller-verifier.js'
 
 /**
  * What adapters accept: a ready {@link CallerVerifier} (to share one between several middlewares or
@@ -57,7 +54,8 @@ export function callerVerifierFrom(
       typeof verifier !== 'object' ||
       verifier === null ||
       typeof verifier.verifyCaller !== 'function' ||
-      typeof verifier.requirement !== 'function'
+      typeof verifier.authorizeCaller !== 'function' ||
+      !Array.isArray(verifier.identityTemplates)
     ) {
       bad('"verifier" must be a CallerVerifier (from createCallerVerifier)')
     }
