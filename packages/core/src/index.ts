@@ -16,7 +16,7 @@
  */
 
 export type { AuditEvent, AuditSink } from './audit/index.js'
-export { createAuditor, loggerSink, memorySink } from './audit/index.js'
+export { createAuditor, jsonLinesSink, loggerSink, memorySink } from './audit/index.js'
 // Bundles
 export type { JwtBundleSource, X509BundleSource } from './bundle/index.js'
 export {
@@ -49,6 +49,7 @@ export { createCallerVerifier, createRequirement } from './caller/index.js'
 export type { ErrorCode, HttpErrorResponse } from './errors/index.js'
 export {
   AccessDeniedError,
+  AuditError,
   BundleError,
   CredentialsError,
   FederationError,

@@ -94,6 +94,7 @@ export type { NormalizedHttpPath } from './normalize-http-path.js'
 export { normalizeHttpPath } from './normalize-http-path.js'
 export type { OpaAuthorizer, OpaAuthorizerOptions, OpaInput } from './opa-authorizer.js'
 export { createOpaAuthorizer } from './opa-authorizer.js'
+export { policyClaimPaths } from './policy-claim-paths.js'
 export { policySchema } from './policy-schema.js'
 export { toAccessDeniedError } from './to-access-denied-error.js'
 export type {
