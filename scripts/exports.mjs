@@ -37,7 +37,9 @@ for (const dir of readdirSync('packages')) {
   if (subpaths.length > 0) {
     const map = {}
     for (const [subpath, src] of subpaths) {
-      map[subpath.replace(/^\.\//, '')] = [`./dist/esm/${src.replace(/^src\//, '').replace(/\.ts$/, '')}.d.ts`]
+      map[subpath.replace(/^\.\//, '')] = [
+        `./dist/esm/${src.replace(/^src\//, '').replace(/\.ts$/, '')}.d.ts`,
+      ]
     }
     legacy.typesVersions = { '*': map }
   }
