@@ -184,26 +184,6 @@ describe('an audit event carries enough to decide the request again', () => {
   })
 })
 
-describe('policyClaimPaths', () => {
-  test('every claim path of the when conditions, once, in rule order', () => {
-    expect(policyClaimPaths(policy)).toEqual(['azp', ['realm_access', 'roles']])
-    expect(
-      policyClaimPaths({
-        rules: [
-          { when: [{ claim: ['a', 'b'], equals: 1 }] },
-          {
-            when: [
-              { claim: ['a', 'b'], in: [2] },
-              { claim: 'c', equals: true },
-            ],
-          },
-        ],
-      }),
-    ).toEqual([['a', 'b'], 'c'])
-    expect(policyClaimPaths({ rules: [{ id: 'x' }] })).toEqual([])
-  })
-})
-
 describe('parseAuditEvent', () => {
   const event = createAuditEvent(
     { caller: jwtCaller, self, operation: { kind: 'http', method: 'GET', path: '/orders/1' } },
