@@ -187,6 +187,8 @@ cases:
 
 describe('svidkit policy replay', () => {
   const audience = ORDERS
+  /** `svidkit policy replay --audit <audit.jsonl> …args`. */
+  const replay = (...args: string[]) => runCli(['policy', 'replay', '--audit', f('audit.jsonl'), ...args])
   let ca: TestCA
 
   beforeAll(async () => {
@@ -248,15 +250,7 @@ describe('svidkit policy replay', () => {
   })
 
   test('against the recorded decisions: every change, grouped by caller and operation, with counts; exit 1', async () => {
-    const r = await runCli([
-      'policy',
-      'replay',
-      '--audit',
-      f('audit.jsonl'),
-      '--policy',
-      f('next.yaml'),
-      '--json',
-    ])
+    const r = await replay('--policy', f('next.yaml'), '--json')
     expect(r.code).toBe(1)
     expect(r.json).toMatchObject({
       ok: true,
@@ -310,7 +304,7 @@ describe('svidkit policy replay', () => {
     // Biggest group first among the allow→deny changes.
     expect(changes[0]).toMatchObject({ change: 'allow→deny', count: 3 })
 
-    const human = await runCli(['policy', 'replay', '--audit', f('audit.jsonl'), '--policy', f('next.yaml')])
+    const human = await replay('--policy', f('next.yaml'))
     expect(human.code).toBe(1)
     expect(human.stdout).toMatch(
       /allow→deny +×3 +spiffe:\/\/example.org\/ns\/shop\/sa\/web \(mtls\) +GET \/orders\n +before: allowed by rule "orders-read"\n +after: +no rule allowed GET \/orders/,
@@ -319,17 +313,7 @@ describe('svidkit policy replay', () => {
   })
 
   test('--policy-old: only what the edit changes (the route requirement is no longer noise)', async () => {
-    const r = await runCli([
-      'policy',
-      'replay',
-      '--audit',
-      f('audit.jsonl'),
-      '--policy',
-      f('next.yaml'),
-      '--policy-old',
-      f('policy.yaml'),
-      '--json',
-    ])
+    const r = await replay('--policy', f('next.yaml'), '--policy-old', f('policy.yaml'), '--json')
     expect(r.code).toBe(1)
     expect(r.json).toMatchObject({
       baseline: f('policy.yaml'),
@@ -342,16 +326,7 @@ describe('svidkit policy replay', () => {
   })
 
   test('no change: exit 0; the same policy replays to itself', async () => {
-    const r = await runCli([
-      'policy',
-      'replay',
-      '--audit',
-      f('audit.jsonl'),
-      '--policy',
-      f('policy.yaml'),
-      '--policy-old',
-      f('policy.yaml'),
-    ])
+    const r = await replay('--policy', f('policy.yaml'), '--policy-old', f('policy.yaml'))
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('no decision would change (10 unchanged)')
   })
@@ -364,15 +339,7 @@ describe('svidkit policy replay', () => {
         'when: [{ claim: [realm, roles], in: [writer] }]',
       ),
     )
-    const r = await runCli([
-      'policy',
-      'replay',
-      '--audit',
-      f('audit.jsonl'),
-      '--policy',
-      f('claims.yaml'),
-      '--json',
-    ])
+    const r = await replay('--policy', f('claims.yaml'), '--json')
     expect(r.json).toMatchObject({
       replayed: 8,
       skipped: { claimsNotRecorded: 2 },

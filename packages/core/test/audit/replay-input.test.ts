@@ -51,6 +51,18 @@ const policy = definePolicy({
 })
 const authorizer = createPolicyAuthorizer(policy)
 
+/** A request refused before a caller was established. */
+const failureEvent = () =>
+  createAuthenticationFailureEvent(
+    {
+      operation: { kind: 'http', method: 'GET', path: '/' },
+      self,
+      code: 'ERR_CREDENTIALS_MISSING',
+      reason: 'no',
+    },
+    { latencyMs: 0 },
+  )
+
 const jwtCaller: Caller = {
   ...callerFromId('spiffe://example.org/ns/shop/sa/web', { channel: 'jwt', scopes: ['orders:write'] }),
   claims: {
@@ -151,15 +163,7 @@ describe('an audit event carries enough to decide the request again', () => {
     )
     expect(mtls.claims).toBeUndefined()
     expect(mtls.scopes).toEqual([])
-    const failure = createAuthenticationFailureEvent(
-      {
-        operation: { kind: 'http', method: 'GET', path: '/' },
-        self,
-        code: 'ERR_CREDENTIALS_MISSING',
-        reason: 'no',
-      },
-      { latencyMs: 0 },
-    )
+    const failure = failureEvent()
     expect(failure).toMatchObject({ caller: null, channel: null, scopes: [] })
   })
 
@@ -219,15 +223,7 @@ describe('parseAuditEvent', () => {
 
 describe('auditEventInput', () => {
   test('an event refused before a caller was established has nothing to decide', () => {
-    const failure = createAuthenticationFailureEvent(
-      {
-        operation: { kind: 'http', method: 'GET', path: '/' },
-        self,
-        code: 'ERR_CREDENTIALS_MISSING',
-        reason: 'no',
-      },
-      { latencyMs: 0 },
-    )
+    const failure = failureEvent()
     expect(() => auditEventInput(failure)).toThrow(
       expect.objectContaining({ code: 'ERR_AUDIT_EVENT_INVALID' }),
     )
