@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { jsonLinesSink } from '@svidkit/core/audit'
@@ -350,28 +350,13 @@ describe('svidkit policy replay', () => {
   test('lines that are not audit events are counted and skipped; a file without any event is rejected', async () => {
     writeFileSync(f('mixed.jsonl'), '')
     appendFileSync(f('mixed.jsonl'), '{"level":30,"msg":"server listening"}\nnot json\n\n')
-    const none = await runCli([
-      'policy',
-      'replay',
-      '--audit',
-      f('mixed.jsonl'),
-      '--policy',
-      f('next.yaml'),
-      '--json',
-    ])
+    const replayMixed = () =>
+      runCli(['policy', 'replay', '--audit', f('mixed.jsonl'), '--policy', f('next.yaml'), '--json'])
+    const none = await replayMixed()
     expect(none.code).toBe(1)
     expect(none.json).toMatchObject({ ok: false, code: 'ERR_AUDIT_EVENT_INVALID' })
-    const { readFileSync } = await import('node:fs')
     appendFileSync(f('mixed.jsonl'), readFileSync(f('audit.jsonl')))
-    const r = await runCli([
-      'policy',
-      'replay',
-      '--audit',
-      f('mixed.jsonl'),
-      '--policy',
-      f('next.yaml'),
-      '--json',
-    ])
+    const r = await replayMixed()
     expect(r.json).toMatchObject({
       events: 11,
       ignoredLines: 2,
