@@ -21,6 +21,12 @@ export default defineConfig({
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
       {
+        // Each example started on its own (dev agent, its server in a child process, callers): one
+        // allowed and one refused call. The servers run on the built packages (dist/).
+        extends: true,
+        test: { name: 'examples', include: ['examples/*/*.test.ts'], testTimeout: 60_000 },
+      },
+      {
         // Real nginx and HAProxy on 127.0.0.1 (installed by the tests' setup when missing). Files run one
         // at a time (ports, processes, apt); the hook timeout covers a first-run apt-get install.
         extends: true,

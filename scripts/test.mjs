@@ -1,5 +1,6 @@
 // The one test command (README, `pnpm test`, `.ci/run`): build, lint, type tests, unit and e2e tests,
-// real nginx/HAProxy proxies, the SPIRE/go-spiffe interop suite, and the core suites on Node 22 and 24.
+// real nginx/HAProxy proxies, the packaging checks (the tarballs installed and used outside the
+// workspace), the SPIRE/go-spiffe interop suite, and the core suites on Node 22 and 24.
 //
 //   node scripts/test.mjs                 # everything
 //   node scripts/test.mjs --quick         # build + lint + unit/e2e on the current Node only
@@ -38,6 +39,11 @@ step('lint and format (biome)', bin('biome'), ['check', '.'])
 step('TSDoc examples on every public export', node, ['scripts/check-tsdoc.mjs'])
 step('type tests', bin('tsc'), ['-p', 'test/types/tsconfig.json'])
 step('unit and e2e tests', bin('vitest'), ['run', '--project', '!interop'])
+step(
+  'packaging: publint, attw, metadata, tarballs installed and used from ESM, CJS and TypeScript',
+  bin('vitest'),
+  ['run', '--config', 'test/packaging/vitest.config.ts'],
+)
 
 if (!quick) {
   step('interop: SPIRE and go-spiffe', node, ['test/interop/run.mjs'], { env: { CI: ci ? '1' : '' } })

@@ -6,7 +6,7 @@
 //
 //   node scripts/build.mjs && node examples/demo/run.mjs      (or: pnpm demo, at the repository root)
 //   node examples/demo/run.mjs --no-nginx                        (skips the calls through nginx)
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { matchId } from '@svidkit/core/spiffe-id'
@@ -169,6 +169,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 const dir = mkdtempSync(join(tmpdir(), 'svidkit-demo-'))
 removeOnExit(dir)
+// Each service appends its audit events to audit/<service>.jsonl: start this run's logs empty.
+rmSync(new URL('audit/', import.meta.url), { recursive: true, force: true })
 
 const rotations = []
 const onStderr = (service, line) => {

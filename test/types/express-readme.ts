@@ -1,17 +1,18 @@
 import https from 'node:https'
 import { createPolicyAuthorizer, loadPolicyFile } from '@svidkit/core/policy'
-import { matchId } from '@svidkit/core/spiffe-id'
+import { matchId, matchMemberOf } from '@svidkit/core/spiffe-id'
+import { createMtlsServerConfig } from '@svidkit/core/tls'
 import { BundleSource, X509Source } from '@svidkit/core/workload-api'
 import { requireCaller, requireScopes, svid, svidErrorHandler } from '@svidkit/express'
 import express from 'express'
 
-// The Usage snippet of packages/express/README.md, type-checked (keep the two in sync).
-declare const key: string
-declare const cert: string
+// The Usage snippet of packages/express/README.md, type-checked here and run by
+// test/e2e/readme-snippets.test.ts (keep the three in sync).
 
-// From the SPIFFE Workload API (SPIFFE_ENDPOINT_SOCKET): our own SVID, and every trust bundle.
+// From the SPIFFE Workload API (SPIFFE_ENDPOINT_SOCKET): our own SVID with the X.509 bundles, and the
+// JWT bundles. Both stay current as the agent rotates them.
 const source = await X509Source.create()
-const bundles = await BundleSource.create()
+const jwtBundles = await BundleSource.create({ x509: false })
 
 const app = express()
 app.get('/healthz', (_req, res) => {
@@ -19,12 +20,12 @@ app.get('/healthz', (_req, res) => {
 })
 
 const auth = svid({
-  bundles,
+  bundles: [source, jwtBundles],
   self: source,
   jwt: { audience: 'spiffe://example.org/ns/shop/sa/orders' },
-  // The sidecar that writes XFCC is known by its SVID: over mTLS, never trust a proxy by address.
+  // XFCC is believed only from the ingress proxy, named by the SVID of its own mTLS connection.
   xfcc: {
-    trustedPeers: { spiffeId: matchId('spiffe://example.org/ns/shop/sa/envoy') },
+    trustedPeers: { spiffeId: matchId('spiffe://example.org/ns/istio-system/sa/ingress') },
     by: 'spiffe://example.org/ns/shop/sa/orders',
   },
   identityTemplates: ['/ns/{namespace}/sa/{serviceAccount}'],
@@ -50,5 +51,8 @@ app.get('/same-namespace', requireCaller({ boundary: { namespace: { sameAs: 'sel
 })
 app.use(svidErrorHandler()) // maps svidkit errors thrown by your own code, too
 
-// mTLS: ask for the client certificate and let svidkit (not OpenSSL) judge it.
-https.createServer({ key, cert, requestCert: true, rejectUnauthorized: false }, app).listen(8443)
+// mTLS: the server presents the current SVID and, during the handshake, admits only X.509-SVIDs of
+// example.org, each verified against its own trust domain's bundle.
+const mtls = createMtlsServerConfig({ source, authorize: matchMemberOf('example.org') })
+const server = mtls.attach(https.createServer(mtls.serverOptions, app))
+server.listen(8443)

@@ -16,7 +16,7 @@ import { onTeardown, startProcess, withTimeout } from './processes.mjs'
 
 /** nginx's path, or `{ skip }` with the reason it is missing. Throws in CI, where nginx must be there. */
 export function findNginx() {
-  const { paths, skipReason } = ensureProxies(['nginx'])
+  const { paths, skipReason } = ensureProxies(['nginx'], { purpose: 'for the demo calls through nginx' })
   return skipReason ? { skip: skipReason } : { path: paths.nginx }
 }
 

@@ -1,7 +1,8 @@
 // The plumbing both demo services share, kept out of orders.mjs and admin.mjs so that those show only
 // what a service writes with svidkit: its identity from the Workload API, mTLS, the verifier options,
 // the policy file and its routes.
-import { createAuditor } from '@svidkit/core/audit'
+import { mkdirSync } from 'node:fs'
+import { createAuditor, jsonLinesSink } from '@svidkit/core/audit'
 import { BundleSource, X509Source } from '@svidkit/core/workload-api'
 
 /** Boundary captures of every demo identity: tenant, namespace, service account. */
@@ -52,14 +53,27 @@ export async function workloadIdentity(service) {
   return { x509, jwt, bundles, selfId: svidInfo().id, svidInfo }
 }
 
+/** Where each service writes its audit log (`audit/<service>.jsonl`), for `svidkit policy replay`. */
+export const AUDIT_DIR = new URL('../audit/', import.meta.url)
+
 /**
- * An auditor (the verifier's `audit` option) that sends every audit event to run.mjs, and remembers
- * the decisions taken for each verified caller, so a handler can say which rule let the request in
- * (`decisionsOf(request.caller)`): the adapters set the caller on the request but not the decision.
+ * An auditor (the verifier's `audit` option) that writes every audit event to the service's audit log
+ * and sends it to run.mjs, and remembers the decisions taken for each verified caller, so a handler
+ * can say which rule let the request in (`decisionsOf(request.caller)`): the adapters set the caller
+ * on the request but not the decision.
  */
 export function demoAuditor(service) {
   const decisions = new WeakMap()
-  const auditor = createAuditor({ sink: { write: (event) => report({ type: 'audit', service, event }) } })
+  mkdirSync(AUDIT_DIR, { recursive: true })
+  const log = jsonLinesSink(new URL(`${service}.jsonl`, AUDIT_DIR))
+  const auditor = createAuditor({
+    sink: {
+      write: (event) => {
+        log.write(event)
+        report({ type: 'audit', service, event })
+      },
+    },
+  })
   return {
     auditor: {
       record(input, decision, latencyMs) {

@@ -27,6 +27,8 @@ export interface CliResult {
   readonly exitCode: ExitCode
   readonly json: Record<string, unknown>
   readonly human: string
+  /** Print `human` on stdout even when the exit code is not 0 (a report, not an error message). */
+  readonly humanToStdout?: boolean
 }
 
 /** A successful result. */

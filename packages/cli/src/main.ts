@@ -6,6 +6,8 @@ import { fetchBundlesCommand, fetchJwtCommand, fetchX509Command } from './comman
 import { idCommand } from './commands/id-command.js'
 import { jwtVerifyCommand } from './commands/jwt-verify-command.js'
 import { policyCheckCommand, policyLintCommand } from './commands/policy-command.js'
+import { policyReplayCommand } from './commands/policy-replay-command.js'
+import { policyTestCommand } from './commands/policy-test-command.js'
 import { x509VerifyCommand } from './commands/x509-verify-command.js'
 import { xfccCommand } from './commands/xfcc-command.js'
 import { readStdin, usage } from './inputs.js'
@@ -139,6 +141,29 @@ function buildProgram(io: CliIo, done: (result: CliResult | Runner) => void): Co
     .argument('<file>', 'policy file (YAML or JSON)')
     .addOption(json())
     .action((file: string) => done(policyLintCommand(file)))
+  policy
+    .command('test')
+    .description('decide every case of a test file with the policy (exit 1 on any mismatch, like opa test)')
+    .argument('<policy>', 'policy file (YAML or JSON)')
+    .argument(
+      '<cases>',
+      'test file: cases of caller, operation, self and the expected decision (YAML or JSON)',
+    )
+    .addOption(json())
+    .action((policyFile: string, casesFile: string) => done(policyTestCommand(policyFile, casesFile)))
+  policy
+    .command('replay')
+    .description(
+      'decide audited requests again with a new policy and report what would change (exit 1 if anything would)',
+    )
+    .requiredOption('--audit <file>', "audit events, one JSON object per line (svidkit's JSON audit sink)")
+    .requiredOption('--policy <file>', 'the new policy')
+    .option(
+      '--policy-old <file>',
+      'the policy the events were decided with (default: compare with the recorded decisions)',
+    )
+    .addOption(json())
+    .action(async (opts: Parameters<typeof policyReplayCommand>[0]) => done(await policyReplayCommand(opts)))
 
   const fetch = program
     .command('fetch')
@@ -239,7 +264,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
   if (typeof result === 'function') return result()
   if (wantsJson) io.stdout(`${toJsonText(result.json)}\n`)
-  else if (result.exitCode === 0) io.stdout(`${result.human}\n`)
+  else if (result.exitCode === 0 || result.humanToStdout) io.stdout(`${result.human}\n`)
   else io.stderr(`${result.human}\n${result.exitCode === 2 ? "run 'svidkit --help' for usage\n" : ''}`)
   return result.exitCode
 }

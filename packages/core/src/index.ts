@@ -16,7 +16,7 @@
  */
 
 export type { AuditEvent, AuditSink } from './audit/index.js'
-export { createAuditor, loggerSink, memorySink } from './audit/index.js'
+export { createAuditor, jsonLinesSink, loggerSink, memorySink } from './audit/index.js'
 // Bundles
 export type { JwtBundleSource, X509BundleSource } from './bundle/index.js'
 export {
@@ -48,6 +48,7 @@ export { callerFromId, createCallerVerifier, httpRouting } from './caller/index.
 export type { ErrorCode, HttpErrorResponse } from './errors/index.js'
 export {
   AccessDeniedError,
+  AuditError,
   BundleError,
   CredentialsError,
   FederationError,

@@ -9,7 +9,6 @@ import {
   ExtendedKeyUsageExtension,
   Extension,
   type JsonGeneralName,
-  KeyUsageFlags,
   KeyUsagesExtension,
   SubjectAlternativeNameExtension,
   SubjectKeyIdentifierExtension,
@@ -28,6 +27,7 @@ import { SpiffeId, TrustDomain } from '@svidkit/core/spiffe-id'
 import { marshalX509Svid, type X509Svid } from '@svidkit/core/x509-svid'
 import { CompactSign } from 'jose'
 import { generateTestKeyPair, signingAlgorithm, type TestKeyPair, type TestKeyType } from './key-type.js'
+import { KeyUsageFlags } from './key-usage-flags.js'
 
 /**
  * Options for {@link TestCA.create}.
@@ -518,8 +518,6 @@ async function fromKeyObject(key: KeyObject, type: TestKeyType): Promise<TestKey
     publicKey: key,
   }
 }
-
-export { KeyUsageFlags }
 
 /**
  * Writes a SPIFFE bundle map for several test CAs (`{"trust_domains": {…}}`).

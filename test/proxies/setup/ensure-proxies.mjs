@@ -72,7 +72,7 @@ function lastLines(text, n = 3) {
 }
 
 /** Installs the packages for `names`; returns undefined on success or the reason it could not. */
-function install(names) {
+function install(names, purpose) {
   if (process.platform !== 'linux') return `automatic installation needs Linux (this is ${process.platform})`
   const apt = findBinary('apt-get')
   if (apt === undefined) return 'apt-get is not available to install them'
@@ -93,11 +93,13 @@ function install(names) {
     // First choice of package for every binary, then the fallbacks (nginx-light is Debian-only).
     for (let choice = 0; choice < 2; choice++) {
       const pkgs = names.map((n) => PACKAGES[n][Math.min(choice, PACKAGES[n].length - 1)])
-      process.stderr.write(`proxy tests: installing ${pkgs.join(' ')} with apt-get…\n`)
+      process.stderr.write(
+        `${names.join(' and ')} not found: installing ${pkgs.join(' ')} with apt-get ${purpose}…\n`,
+      )
       const args = [apt, 'install', '-y', '--no-install-recommends', ...pkgs]
       let r = asAdmin(prefix, args, APT_TIMEOUT_MS)
       if (!r.ok) {
-        process.stderr.write('proxy tests: apt-get install failed; running apt-get update and retrying…\n')
+        process.stderr.write('apt-get install failed; running apt-get update and retrying…\n')
         const u = asAdmin(prefix, [apt, 'update'], APT_TIMEOUT_MS)
         r = u.ok ? asAdmin(prefix, args, APT_TIMEOUT_MS) : u
       }
@@ -113,25 +115,28 @@ function install(names) {
 
 /**
  * Ensures the named proxies are installed. Returns their paths, and a skip reason when one is missing
- * and cannot be installed; throws instead of skipping when CI is set.
+ * and cannot be installed; throws instead of skipping when CI is set. `purpose` ends the messages
+ * (default: for the proxy tests; the demo passes its own).
  *
  * @param {readonly ('nginx' | 'haproxy')[]} names
+ * @param {{ purpose?: string }} [options]
  * @returns {{ paths: Partial<Record<'nginx' | 'haproxy', string>>, skipReason?: string }}
  */
-export function ensureProxies(names = ['nginx', 'haproxy']) {
+export function ensureProxies(names = ['nginx', 'haproxy'], options = {}) {
+  const purpose = options.purpose ?? 'for the proxy tests'
   /** @type {Partial<Record<'nginx' | 'haproxy', string>>} */
   const paths = {}
   for (const n of names) paths[n] = findBinary(n)
   const missing = names.filter((n) => paths[n] === undefined)
   if (missing.length === 0) return { paths }
-  const why = install(missing)
+  const why = install(missing, purpose)
   for (const n of missing) paths[n] = findBinary(n)
   const still = names.filter((n) => paths[n] === undefined)
   if (still.length === 0) return { paths }
   const reason =
     `${still.join(' and ')} not installed and ${why ?? 'not found after installation'}; ` +
-    'install them with `apt-get install -y nginx-light haproxy` to run the proxy tests'
-  if (isCI()) throw new Error(`proxy tests: ${reason} (CI is set, so this is a failure, not a skip)`)
+    `install ${still.length > 1 ? 'them' : 'it'} with \`apt-get install -y ${still.map((n) => PACKAGES[n][0]).join(' ')}\` (${purpose})`
+  if (isCI()) throw new Error(`${reason} (CI is set, so this is a failure, not a skip)`)
   return { paths, skipReason: reason }
 }
 

@@ -1,4 +1,5 @@
 import type { CallerChannel, OidcPrincipal } from '../caller/caller.js'
+import type { HttpRouting } from '../caller/http-routing.js'
 import type { AuthorizationInput, Decision } from '../policy/types.js'
 
 /**
@@ -10,13 +11,51 @@ import type { AuthorizationInput, Decision } from '../policy/types.js'
  * ```
  */
 export type AuditOperation =
-  | { readonly kind: 'http'; readonly method: string; readonly path: string }
+  | {
+      readonly kind: 'http'
+      readonly method: string
+      readonly path: string
+      /** The route template, when the router had chosen one. */
+      readonly route?: string
+      /** How the router matched paths, when the adapter said (so that a replay decides the same way). */
+      readonly routing?: HttpRouting
+    }
   | { readonly kind: 'grpc'; readonly method: string }
   | { readonly kind: 'connection' }
 
 /**
- * One authorization decision, as sinks receive it. By construction it holds identities, never a
- * token, a key, a certificate or token claims.
+ * A claim path: a top-level claim name, or the keys down to a nested claim
+ * (`['realm_access', 'roles']`), as policy `when` conditions name them.
+ *
+ * @example
+ * ```ts
+ * const paths: ClaimPath[] = ['azp', ['realm_access', 'roles']]
+ * createAuditor({ sink, claims: paths })
+ * ```
+ */
+export type ClaimPath = string | readonly string[]
+
+/**
+ * One recorded claim of an audit event: the path, and the token's value there when it has one that
+ * a policy can compare (a string, number or boolean, or a list of them). No `value` means the token
+ * had no such claim, or one no policy condition can match.
+ *
+ * @example
+ * ```ts
+ * const claim: AuditClaim = { path: ['realm_access', 'roles'], value: ['admin'] }
+ * const absent: AuditClaim = { path: ['azp'] }
+ * ```
+ */
+export interface AuditClaim {
+  readonly path: readonly string[]
+  readonly value?: string | number | boolean | readonly (string | number | boolean)[]
+}
+
+/**
+ * One authorization decision, as sinks receive it. By construction it holds identities, scopes and
+ * the operation, never a token, a key or a certificate; of the token's claims it holds only the
+ * ones the auditor was told to record (`AuditorOptions.claims`), so that `svidkit policy replay`
+ * can decide the same request again against another policy.
  *
  * @example
  * ```ts
@@ -31,6 +70,14 @@ export interface AuditEvent {
   readonly caller: string | OidcPrincipal | null
   /** How the caller authenticated; `null` when authentication failed. */
   readonly channel: CallerChannel | null
+  /** The caller's token scopes (`[]` for certificate channels and failed authentications). */
+  readonly scopes: readonly string[]
+  /**
+   * The claims named by `AuditorOptions.claims`, one entry per path (with no `value` when the token
+   * lacks it), for token callers (`jwt`, `oidc`). Absent when no claim paths are configured or the
+   * caller authenticated with a certificate.
+   */
+  readonly claims?: readonly AuditClaim[]
   /** The service's own SPIFFE ID, when known. */
   readonly self: string | null
   readonly operation: AuditOperation
@@ -61,6 +108,12 @@ export interface AuditEventOptions {
   latencyMs: number
   /** Default: now. */
   timestamp?: Date
+  /**
+   * Claims to record for token callers (see {@link AuditEvent.claims}): list the claims your
+   * policies' `when` conditions read (`policyClaimPaths(policy)`). Default: none. Strings longer
+   * than 256 characters and lists longer than 32 items are left out (no `value`).
+   */
+  claims?: readonly ClaimPath[]
 }
 
 const MAX_PATH = 2048
@@ -79,9 +132,56 @@ function nowIso(): string {
 }
 
 function auditOperation(op: AuthorizationInput['operation']): AuditOperation {
-  if (op.kind === 'http') return { kind: 'http', method: String(op.method), path: cleanPath(op.path) }
+  if (op.kind === 'http') {
+    return {
+      kind: 'http',
+      method: String(op.method),
+      path: cleanPath(op.path),
+      ...(typeof op.route === 'string' ? { route: cleanPath(op.route) } : {}),
+      ...(op.routing ? { routing: op.routing } : {}),
+    }
+  }
   if (op.kind === 'grpc') return { kind: 'grpc', method: String(op.method) }
   return { kind: 'connection' }
+}
+
+const MAX_CLAIM_STRING = 256
+const MAX_CLAIM_ITEMS = 32
+const NO_SCOPES: readonly string[] = Object.freeze([])
+
+function claimScalar(v: unknown): v is string | number | boolean {
+  return (
+    (typeof v === 'string' && v.length <= MAX_CLAIM_STRING) ||
+    (typeof v === 'number' && Number.isFinite(v)) ||
+    typeof v === 'boolean'
+  )
+}
+
+/** The configured claims of a token caller, each with its value when it is one a policy can compare. */
+function recordClaims(
+  claims: Readonly<Record<string, unknown>> | undefined,
+  paths: readonly ClaimPath[],
+): AuditClaim[] {
+  return paths.map((p) => {
+    const path = typeof p === 'string' ? [p] : [...p]
+    let v: unknown = claims
+    for (const k of path) {
+      if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, k)) {
+        v = undefined
+        break
+      }
+      v = (v as Record<string, unknown>)[k]
+    }
+    if (claimScalar(v)) return { path, value: v }
+    if (Array.isArray(v) && v.length <= MAX_CLAIM_ITEMS && v.every(claimScalar))
+      return { path, value: [...v] }
+    return { path }
+  })
+}
+
+function scopesOf(scopes: readonly string[] | undefined): readonly string[] {
+  if (!Array.isArray(scopes) || scopes.length === 0) return NO_SCOPES
+  return Object.isFrozen(scopes) ? scopes : Object.freeze(scopes.map(String))
 }
 
 function cleanPath(path: unknown): string {
@@ -92,8 +192,9 @@ function cleanPath(path: unknown): string {
 }
 
 /**
- * Builds the audit event for one decision, copying only identities and the operation: the
- * caller's token, certificate and claims are never copied, and an HTTP path loses any query string.
+ * Builds the audit event for one decision, copying only identities, scopes and the operation: the
+ * caller's token and certificate are never copied, of its claims only those named in
+ * `options.claims`, and an HTTP path loses any query string.
  *
  * @example
  * ```ts
@@ -114,10 +215,14 @@ export function createAuditEvent(
     : { iss: String(c.principal?.iss ?? ''), sub: String(c.principal?.sub ?? '') }
   const operation = auditOperation(op)
   const latency = Number(options?.latencyMs)
+  const paths = options?.claims
+  const token = c.channel === 'jwt' || c.channel === 'oidc'
   return {
     timestamp: options?.timestamp ? options.timestamp.toISOString() : nowIso(),
     caller,
     channel: c.channel,
+    scopes: scopesOf(c.scopes),
+    ...(token && paths !== undefined && paths.length > 0 ? { claims: recordClaims(c.claims, paths) } : {}),
     self: input.self ? input.self.toString() : null,
     operation,
     decision: decision.decision === 'allow' ? 'allow' : 'deny',
@@ -154,6 +259,7 @@ export function createAuthenticationFailureEvent(
     timestamp: options?.timestamp ? options.timestamp.toISOString() : nowIso(),
     caller: null,
     channel: null,
+    scopes: NO_SCOPES,
     self: failure.self ? failure.self.toString() : null,
     operation: auditOperation(op),
     decision: 'deny',

@@ -1,6 +1,11 @@
 import { OptionsError } from '../errors/domain-errors.js'
 import type { AuthorizationInput, Decision } from '../policy/types.js'
-import { type AuditEvent, createAuditEvent, createAuthenticationFailureEvent } from './audit-event.js'
+import {
+  type AuditEvent,
+  type ClaimPath,
+  createAuditEvent,
+  createAuthenticationFailureEvent,
+} from './audit-event.js'
 import { recordDecisionTelemetry } from './otel.js'
 import { type AuditLogger, type AuditSink, loggerSink, noopSink } from './sinks.js'
 
@@ -22,6 +27,12 @@ export interface AuditorOptions {
   telemetry?: boolean
   /** Called when the sink throws; the error is otherwise swallowed. */
   onError?: (error: unknown) => void
+  /**
+   * Token claims to record in each event (`AuditEvent.claims`), so that a replay can decide claim
+   * conditions again: the paths your policies' `when` conditions read, e.g.
+   * `policyClaimPaths(policy)`. Default: none (no claim is ever recorded).
+   */
+  claims?: readonly ClaimPath[]
 }
 
 /**
@@ -49,6 +60,25 @@ export interface Auditor {
   ): AuditEvent
 }
 
+function validateClaimPaths(paths: readonly ClaimPath[] | undefined): readonly ClaimPath[] | undefined {
+  if (paths === undefined) return undefined
+  const bad = (): never => {
+    throw new OptionsError(
+      'ERR_OPTIONS_INVALID',
+      'createAuditor: "claims" must be a list of claim names or non-empty lists of names',
+    )
+  }
+  if (!Array.isArray(paths)) bad()
+  const out = paths.map((p: ClaimPath) => {
+    if (typeof p === 'string' && p !== '') return p
+    if (Array.isArray(p) && p.length > 0 && p.every((k) => typeof k === 'string' && k !== '')) {
+      return Object.freeze([...p])
+    }
+    return bad()
+  })
+  return out.length > 0 ? Object.freeze(out) : undefined
+}
+
 /**
  * Creates an auditor: one call per decision writes an {@link AuditEvent} to the sink (default: a
  * `loggerSink` when `logger` is given, else nothing) and to OpenTelemetry.
@@ -68,6 +98,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   const sink = options.sink ?? (options.logger ? loggerSink(options.logger) : noopSink)
   const telemetry = options.telemetry !== false
   const onError = options.onError
+  const claims = validateClaimPaths(options.claims)
   const emit = (event: AuditEvent): AuditEvent => {
     try {
       sink.write(event)
@@ -83,7 +114,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   }
   return Object.freeze({
     record: (input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent =>
-      emit(createAuditEvent(input, decision, { latencyMs })),
+      emit(createAuditEvent(input, decision, claims ? { latencyMs, claims } : { latencyMs })),
     recordFailure: (
       failure: {
         operation: AuthorizationInput['operation']

@@ -1,9 +1,11 @@
 /**
- * Audit: one {@link AuditEvent} per authorization decision (caller identity, channel, operation,
- * decision, rule, reason, latency, timestamp; never a token, key, certificate or claims), written to
- * a pluggable {@link AuditSink} and reported to OpenTelemetry when `@opentelemetry/api` is
+ * Audit: one {@link AuditEvent} per authorization decision (caller identity, channel, scopes,
+ * operation, decision, rule, reason, latency, timestamp, and only the token claims you name; never a
+ * token, key or certificate), written to a pluggable {@link AuditSink} (a logger, or svidkit's JSON
+ * lines file with {@link jsonLinesSink}) and reported to OpenTelemetry when `@opentelemetry/api` is
  * installed (span attributes `svidkit.*`, counter `svidkit.decisions`, histogram
- * `svidkit.decision.duration`).
+ * `svidkit.decision.duration`). Events read back with {@link parseAuditEvent} and
+ * {@link auditEventInput} can be decided again against another policy (`svidkit policy replay`).
  *
  * @example
  * ```ts
@@ -21,12 +23,16 @@
  * ```
  * @module
  */
-export type { AuditEvent, AuditEventOptions, AuditOperation } from './audit-event.js'
+export type { AuditClaim, AuditEvent, AuditEventOptions, AuditOperation, ClaimPath } from './audit-event.js'
 export { createAuditEvent, createAuthenticationFailureEvent } from './audit-event.js'
+export { auditEventInput } from './audit-event-input.js'
 export type { Auditor, AuditorOptions } from './create-auditor.js'
 export { createAuditor } from './create-auditor.js'
+export type { JsonLinesSink, JsonLinesSinkOptions, JsonLinesWritable } from './json-lines-sink.js'
+export { jsonLinesSink } from './json-lines-sink.js'
 export type { DecisionTelemetryOptions, TelemetryAttributeValue, TelemetrySpan } from './otel.js'
 export { recordDecisionTelemetry, telemetryNames } from './otel.js'
+export { parseAuditEvent } from './parse-audit-event.js'
 export type { AuditLogger, AuditSink, LoggerSinkOptions, MemorySink } from './sinks.js'
 export { loggerSink, memorySink, noopSink } from './sinks.js'
 export { startTimer } from './start-timer.js'

@@ -91,6 +91,16 @@ export class AccessDeniedError extends SvidkitError {}
 export class PolicyError extends SvidkitError {}
 
 /**
+ * An audit event read back (from a JSON audit log, for a replay) is not one svidkit wrote, or records
+ * nothing that can be decided again.
+ * @example
+ * ```ts
+ * try { parseAuditEvent(JSON.parse(line)) } catch (e) { if (e instanceof AuditError) console.log(e.message) }
+ * ```
+ */
+export class AuditError extends SvidkitError {}
+
+/**
  * A Workload API call failed, or its address is not usable.
  * @example
  * ```ts

@@ -10,6 +10,7 @@
  */
 export {
   AccessDeniedError,
+  AuditError,
   BundleError,
   CredentialsError,
   FederationError,

@@ -185,8 +185,12 @@ export const statusTable = {
   ERR_SCOPE_MISSING: { domain: 'authz', http: 403, grpc: 7, bearerError: 'insufficient_scope' },
   ERR_AUTHORIZER_UNAVAILABLE: unavailable('authz'),
 
-  // policy: policy documents
+  // policy: policy documents and policy test files
   ERR_POLICY_INVALID: internal('policy'),
+  ERR_POLICY_TESTS_INVALID: internal('policy'),
+
+  // audit: audit events read back from a log (policy replay)
+  ERR_AUDIT_EVENT_INVALID: internal('audit'),
 
   // workloadapi: the SPIFFE Workload API client
   ERR_WORKLOAD_API_ADDRESS_MISSING: internal('workloadapi'),

@@ -85,6 +85,7 @@ export { loadPolicy } from './load-policy.js'
 export { loadPolicyFile } from './load-policy-file.js'
 export type { NormalizedHttpPath } from './normalize-http-path.js'
 export { normalizeHttpPath } from './normalize-http-path.js'
+export { policyClaimPaths } from './policy-claim-paths.js'
 export { policySchema } from './policy-schema.js'
 export { toAccessDeniedError } from './to-access-denied-error.js'
 export type {

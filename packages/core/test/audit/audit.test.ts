@@ -53,6 +53,7 @@ describe('createAuditEvent', () => {
       timestamp: '2030-01-02T03:04:05.000Z',
       caller: 'spiffe://example.org/ns/shop/sa/web',
       channel: 'jwt',
+      scopes: ['orders:read'],
       self: 'spiffe://example.org/svc/orders',
       operation: { kind: 'http', method: 'GET', path: '/orders/1' },
       decision: 'allow',
@@ -63,7 +64,7 @@ describe('createAuditEvent', () => {
     })
   })
 
-  test('never carries a token, claims or a certificate', () => {
+  test('never carries a token, unrequested claims or a certificate', () => {
     const text = JSON.stringify(createAuditEvent(input, allow, { latencyMs: 1 }))
     expect(text).not.toContain('eyJ')
     expect(text).not.toContain('bob@example.com')
@@ -78,6 +79,7 @@ describe('createAuditEvent', () => {
         'operation',
         'reason',
         'rule',
+        'scopes',
         'self',
         'timestamp',
       ].sort(),

@@ -1,0 +1,2 @@
+// Types of example-tests.mjs.
+export declare function exampleTests(serverFile: URL): void
