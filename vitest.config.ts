@@ -16,7 +16,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'adapters',
-          include: ['packages/fastify/test/**/*.test.ts', 'packages/express/test/**/*.test.ts'],
+          include: [
+            'packages/fastify/test/**/*.test.ts',
+            'packages/express/test/**/*.test.ts',
+            'packages/grpc/test/**/*.test.ts',
+          ],
         },
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },

@@ -194,6 +194,11 @@ export interface CallerVerifier {
   /** The channels accepted, in precedence order. */
   readonly channels: readonly CallerChannel[]
   /**
+   * The (lower-case) header or metadata names this verifier reads credentials from, each `undefined`
+   * when its channel is off: what an extractor for another transport (gRPC metadata) must read.
+   */
+  readonly credentialHeaders: CredentialHeaders
+  /**
    * Compiles a per-route requirement (allowed callers, channels, scopes, boundaries, claim conditions)
    * into an authorizer for `verifyCaller(…, { requirement })`, with this verifier's identity templates.
    */
@@ -217,6 +222,24 @@ export interface CallerVerifier {
     request: NodeHttpRequestLike,
     operation?: { path?: string; route?: string },
   ): CallerCredentials
+}
+
+/**
+ * Where a verifier reads credentials from: lower-case header (or gRPC metadata) names, each
+ * `undefined` when its channel is not accepted.
+ *
+ * @example
+ * ```ts
+ * const headers: CredentialHeaders = verifier.credentialHeaders
+ * headers.authorization // 'authorization' with the jwt or oidc channel, else undefined
+ * headers.forwardedCert // e.g. 'x-ssl-client-cert' with `forwardedCert: { header: 'X-SSL-Client-Cert' }`
+ * ```
+ */
+export interface CredentialHeaders {
+  readonly authorization: 'authorization' | undefined
+  readonly xfcc: 'x-forwarded-client-cert' | undefined
+  readonly forwardedCert: string | undefined
+  readonly forwardedCertChain: string | undefined
 }
 
 /**
@@ -501,8 +524,15 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
   }
 
   const identityTemplates = templates.map((t) => t.template)
+  const credentialHeaders: CredentialHeaders = Object.freeze({
+    authorization: tokenChannels ? 'authorization' : undefined,
+    xfcc: xfcc ? 'x-forwarded-client-cert' : undefined,
+    forwardedCert: forwardedHeader,
+    forwardedCertChain: forwardedChainHeader,
+  })
   return Object.freeze({
     channels: Object.freeze([...channels]),
+    credentialHeaders,
     self,
     requirement: (spec: RouteRequirement): Authorizer => createRequirement(spec, { identityTemplates }),
     authorizeCaller(

@@ -18,6 +18,7 @@ export type {
   CallerCredentials,
   CallerVerifier,
   CallerVerifierOptions,
+  CredentialHeaders,
   NodeHttpRequestLike,
   VerifiedCall,
   VerifyCallerOptions,
@@ -25,6 +26,8 @@ export type {
 export { createCallerVerifier, httpOperation } from './create-caller-verifier.js'
 export type { RouteRequirement } from './create-requirement.js'
 export { createRequirement } from './create-requirement.js'
+export type { GrpcCallCredentialsInput, GrpcMetadataLike } from './grpc-credentials.js'
+export { grpcCredentials } from './grpc-credentials.js'
 export type { GrpcOperation, HttpOperation, Operation } from './operation.js'
 export type { TlsSocketLike } from './peer-certificate-chain.js'
 export { readBearerToken } from './read-bearer-token.js'

@@ -21,7 +21,18 @@ import type { PeerVerificationOptions, TlsMinVersion } from './tls-options.js'
  * }
  * ```
  */
-export interface MtlsServerConfigOptions extends PeerVerificationOptions {
+export interface MtlsServerConfigOptions extends Omit<PeerVerificationOptions, 'authorize'> {
+  /** Who may connect (required with `clientCertificate: 'required'`, unused with `'requested'`). */
+  authorize?: PeerVerificationOptions['authorize']
+  /**
+   * `required` (default): every client must present an X.509-SVID that verifies and passes `authorize`
+   * in the handshake; other connections are closed before any listener sees them. `requested`: the
+   * certificate is asked for but not judged here, and every connection is delivered; the application
+   * then verifies the peer per request from the socket (core's `verifyCaller` does it once per
+   * connection), so a bad or missing certificate gets a 401 / UNAUTHENTICATED with a reason instead of
+   * a failed handshake, and public routes stay reachable. `getTlsCaller` finds no caller then.
+   */
+  clientCertificate?: 'required' | 'requested'
   /** Lowest TLS version accepted: `TLSv1.2` (default) or `TLSv1.3`. TLS 1.3 is always preferred. */
   minVersion?: TlsMinVersion
   /**
@@ -109,7 +120,21 @@ const attached = new WeakSet<TlsServer>()
  */
 export function createMtlsServerConfig(options: MtlsServerConfigOptions): MtlsServerConfig {
   const what = 'createMtlsServerConfig'
-  const verifyPeer = compilePeerVerifier(options, 'client', what)
+  const mode = options?.clientCertificate ?? 'required'
+  if (mode !== 'required' && mode !== 'requested') {
+    throw new OptionsError(
+      'ERR_OPTIONS_INVALID',
+      `${what}: "clientCertificate" must be "required" or "requested"`,
+    )
+  }
+  // With 'requested' nothing is judged in the handshake: the authorizer is not needed (nor used).
+  const verifyPeer = compilePeerVerifier(
+    mode === 'requested'
+      ? { ...options, authorize: options.authorize ?? (() => true) }
+      : (options as PeerVerificationOptions), // `authorize` is checked there
+    'client',
+    what,
+  )
   const minVersion = checkMinVersion(options.minVersion, what)
   const contextOptions = checkContextOptions(options.secureContextOptions, what)
   if (options.onError !== undefined && typeof options.onError !== 'function') {
@@ -182,6 +207,7 @@ export function createMtlsServerConfig(options: MtlsServerConfigOptions): MtlsSe
       source.on('update', refresh)
       server.once('close', () => source.off?.('update', refresh))
     }
+    if (mode === 'requested') return server
 
     // The gate: 'secureConnection' reaches no listener (http, http2, yours) unless the peer verified.
     let pendingCaller: SpiffeCaller | undefined
