@@ -1,5 +1,5 @@
 import { type CallCredentials, credentials, Metadata } from '@grpc/grpc-js'
-import { OptionsError } from '@svidkit/core/errors'
+import { OptionsError, toGrpcStatus } from '@svidkit/core/errors'
 import type { JwtSvidParams, JwtSvidSource } from '@svidkit/core/jwt-svid'
 import type { SpiffeId } from '@svidkit/core/spiffe-id'
 
@@ -36,6 +36,12 @@ export interface JwtSvidCallCredentialsOptions {
   subject?: SpiffeId | string
 }
 
+/** grpc-js fails the call with the error's numeric `code`: give it the status of core's table. */
+function callError(err: unknown): Error & { code: number } {
+  const { code, details } = toGrpcStatus(err)
+  return Object.assign(new Error(details, { cause: err }), { code })
+}
+
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `jwtSvidCallCredentials: ${reason}`)
 }
@@ -45,7 +51,8 @@ function bad(reason: string): never {
  * source for the call's audience (a `JwtSource` serves it from its cache and refreshes it ahead of
  * expiry). Per channel: `credentials.combineChannelCredentials(channel, callCredentials)`; per call:
  * `client.method(request, { credentials: jwtSvidCallCredentials({ source, audience }) }, callback)`.
- * When no token can be fetched the call fails with 14 UNAVAILABLE before anything is sent. Send it only
+ * When no token can be fetched the call fails before anything is sent, with the status of core's
+ * table for the source's error (14 UNAVAILABLE when the Workload API or the source has none). Send it only
  * over TLS (grpc-js refuses call credentials on an insecure channel).
  *
  * @example
@@ -94,7 +101,7 @@ export function jwtSvidCallCredentials(options: JwtSvidCallCredentialsOptions): 
         params = { audience: a, ...rest }
       }
     } catch (err) {
-      callback(err instanceof Error ? err : new Error(String(err)))
+      callback(callError(err))
       return
     }
     source.fetchJwtSvid(params).then(
@@ -103,7 +110,7 @@ export function jwtSvidCallCredentials(options: JwtSvidCallCredentialsOptions): 
         metadata.set('authorization', `Bearer ${svid.token}`)
         callback(null, metadata)
       },
-      (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+      (err: unknown) => callback(callError(err)),
     )
   })
 }
