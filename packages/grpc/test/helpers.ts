@@ -109,7 +109,7 @@ export function unary(
   options: { metadata?: grpc.Metadata; callOptions?: grpc.CallOptions } = {},
 ): Promise<Outcome> {
   return outcome((done) =>
-    client.unary(
+    client.unary!(
       request,
       options.metadata ?? new grpc.Metadata(),
       { deadline: deadline(), ...options.callOptions },
@@ -122,7 +122,7 @@ export function unary(
 export function serverStream(client: EchoClient, request: unknown = {}): Promise<Outcome<unknown[]>> {
   return outcome((done) => {
     const messages: unknown[] = []
-    const call = client.serverStream(request, new grpc.Metadata(), { deadline: deadline() })
+    const call = client.serverStream!(request, new grpc.Metadata(), { deadline: deadline() })
     call.on('data', (m: unknown) => messages.push(m))
     call.on('error', (err: grpc.ServiceError) => done(err))
     call.on('end', () => done(null, messages))
@@ -132,7 +132,7 @@ export function serverStream(client: EchoClient, request: unknown = {}): Promise
 /** A client-streaming call writing `messages` at once (before any answer). */
 export function clientStream(client: EchoClient, messages: unknown[]): Promise<Outcome> {
   return outcome((done) => {
-    const call = client.clientStream(new grpc.Metadata(), { deadline: deadline() }, done)
+    const call = client.clientStream!(new grpc.Metadata(), { deadline: deadline() }, done)
     for (const m of messages) call.write(m)
     call.end()
   })
@@ -142,7 +142,7 @@ export function clientStream(client: EchoClient, messages: unknown[]): Promise<O
 export function bidi(client: EchoClient, messages: unknown[]): Promise<Outcome<unknown[]>> {
   return outcome((done) => {
     const replies: unknown[] = []
-    const call = client.bidi(new grpc.Metadata(), { deadline: deadline() })
+    const call = client.bidi!(new grpc.Metadata(), { deadline: deadline() })
     call.on('data', (m: unknown) => replies.push(m))
     call.on('error', (err: grpc.ServiceError) => done(err))
     call.on('end', () => done(null, replies))

@@ -2,6 +2,7 @@
 // authorized instead of a hostname, and new connections present the client's current SVID.
 import { authorizeId, authorizeMemberOf } from '@svidkit/core/policy'
 import { StaticSource } from '@svidkit/core/source'
+import type { TlsPeer } from '@svidkit/core/tls'
 import { serveSvid, svidChannelCredentials, svidInterceptor } from '@svidkit/grpc'
 import { TestCA } from '@svidkit/testing'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
@@ -27,7 +28,7 @@ beforeAll(async () => {
   const listener = await serveSvid(server, {
     address: `${HOST}:0`,
     source: serverSource,
-    authorize: (peer) => {
+    authorize: (peer: TlsPeer) => {
       seenByServer.push(peer.certificate.serialNumber)
     },
   })

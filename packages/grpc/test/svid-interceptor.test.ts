@@ -1,11 +1,14 @@
 // svidInterceptor over real sockets: a grpc-js server on an SVID listener (certificates requested and
 // verified per call), the four call kinds, per-method requirements, the global policy, JWT-SVID call
 // credentials, fail-closed behaviour and the unforgeable caller.
+
+import type { CallerVerifierOptions } from '@svidkit/core/caller'
 import type { Authorizer, Decision } from '@svidkit/core/policy'
 import { authorizeId, createPolicyAuthorizer, definePolicy } from '@svidkit/core/policy'
 import { StaticSource } from '@svidkit/core/source'
 import {
   jwtSvidCallCredentials,
+  type SvidInterceptorAdapterOptions,
   type SvidInterceptorOptions,
   serveSvid,
   svidChannelCredentials,
@@ -65,7 +68,10 @@ afterAll(async () => {
   await jwtSource?.close()
 })
 
-async function start(options: Omit<SvidInterceptorOptions, 'bundles'>, events: Events = []) {
+async function start(
+  options: Omit<CallerVerifierOptions, 'bundles'> & SvidInterceptorAdapterOptions,
+  events: Events = [],
+) {
   const interceptor = svidInterceptor({
     bundles: serverSource,
     audit: false,

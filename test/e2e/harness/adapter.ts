@@ -5,6 +5,8 @@
 // route path to a method and the JSON body to a response message).
 import type { TlsOptions } from 'node:tls'
 import type { Caller, CallerChannel, CallerVerifierOptions, RouteRequirement } from '@svidkit/core/caller'
+import type { TestX509Svid } from '@svidkit/testing'
+import type { ClientRequest, ClientResponse } from './client.js'
 
 /** How a route is guarded. */
 export type RouteAccess =
@@ -27,6 +29,11 @@ export interface E2eServerConfig {
   readonly host: string
   /** The server's certificate and key (PEM). Use {@link tlsServerOptions} to build the TLS options. */
   readonly tls: { readonly key: string; readonly cert: string }
+  /**
+   * The service's own X.509-SVID (`SELF`, issued by the example.org CA, DNS SAN `localhost`), for
+   * adapters whose listener serves an SVID (gRPC's `serveSvid`).
+   */
+  readonly svid: TestX509Svid
   /** Core's verifier options, passed to the adapter as they are. */
   readonly verifier: CallerVerifierOptions
   readonly routes: readonly E2eRoute[]
@@ -39,10 +46,23 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
+/** How the table reaches a server: HTTPS by default (`client.ts`). */
+export interface E2eClient {
+  /** Sends one scenario request; the outcome comes back HTTP-shaped (status, headers, JSON body). */
+  send(baseUrl: string, req: ClientRequest, ca: readonly string[]): Promise<ClientResponse>
+  /**
+   * `false` for a protocol without HTTP response headers (gRPC): `WWW-Authenticate` and
+   * `content-type` are then not checked.
+   */
+  readonly httpHeaders: boolean
+}
+
 /** An adapter under test. */
 export interface E2eAdapter {
   readonly name: string
   start(config: E2eServerConfig): Promise<RunningServer>
+  /** The client the table uses for this adapter; default HTTPS. */
+  readonly client?: E2eClient
 }
 
 /** What every handler answers, so the table can check who the handler saw. */
