@@ -1,5 +1,6 @@
 // Command spiffe-peer is go-spiffe acting as the peer of svidkit in the interop suite: an mTLS
-// server and client (spiffetls), a Workload API client (one-shot, watches, an X509Source, and a raw
+// server and client (spiffetls), a gRPC server and client (spiffegrpc/grpccredentials, serving and
+// calling grpc.health.v1.Health), a Workload API client (one-shot, watches, an X509Source, and a raw
 // probe of every RPC's status code), and a JWT-SVID validator. Every command prints one JSON object
 // on stdout; servers and watchers first print "READY <detail>" on a line of its own.
 package main
@@ -34,7 +35,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(errors.New("usage: spiffe-peer serve-mtls|call-mtls|wapi|watch|source-denial|probe|jwt-validate [flags]"))
+		fail(errors.New("usage: spiffe-peer serve-mtls|call-mtls|serve-grpc|call-grpc|wapi|watch|source-denial|probe|jwt-validate [flags]"))
 	}
 	var err error
 	switch os.Args[1] {
@@ -52,6 +53,10 @@ func main() {
 		err = probe(os.Args[2:])
 	case "jwt-validate":
 		err = jwtValidate(os.Args[2:])
+	case "serve-grpc":
+		err = serveGRPC(os.Args[2:])
+	case "call-grpc":
+		err = callGRPC(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
