@@ -60,7 +60,7 @@ function peerAddressOf(call: ServerInterceptingCallInterface): string | undefine
  * 2. runs core's `verifyCaller` with the method's requirement (`methods`, by full method or
  *    `/package.Service/*`) and the global `authorizer`, which sees `{ kind: 'grpc', method }`, and audits;
  * 3. attaches the caller for {@link callerOf} and lets the call through; or answers with `sendStatus`
- *    from core's status table (16 UNAUTHENTICATED, 7 PERMISSION_DENIED, 3 INVALID_ARGUMENT, 13, 14) and
+ *    from core's status table (16 UNAUTHENTICATED, 7 PERMISSION_DENIED, 13 INTERNAL, 14 UNAVAILABLE) and
  *    `details` `<code>: <domain>: <reason>` (never a token), without calling the handler.
  *
  * Any unexpected failure is answered the same way (13 INTERNAL): it never lets a call through.
