@@ -11,7 +11,8 @@
 // (/proc/<pid>/stat) between the client's START and STOP lines ÷ the calls answered.
 //
 //   pnpm exec tsc -b                              # the servers import the built packages (dist/esm)
-//   node bench/grpc/run.mjs                       # the reported method: 3 rounds × (3 s + 10 s) × 4 configurations
+//   node bench/grpc/run.mjs                       # 3 rounds × (3 s + 10 s) × 5 configurations
+//   node bench/grpc/run.mjs --rounds 5 --wait-quiet   # first wait (≤ 10 min) for a 1-minute load below 1.0
 //   node bench/grpc/run.mjs --rounds 1 --duration 3 --warmup 1 --configs 'bare|svidkit-mtls'
 //
 // Writes bench/results/grpc-<time>.json (git-ignored) and bench/results/grpc-summary.md, and prints the table.
@@ -40,6 +41,10 @@ const options = {
   concurrency: Number(opt('--concurrency', '10')),
   configs: new RegExp(opt('--configs', '.*')),
   summary: opt('--summary', `${RESULTS}grpc-summary.md`),
+  // Wait (at most --max-wait seconds) for the 1-minute load average to drop below --load-threshold.
+  waitQuiet: argv.includes('--wait-quiet'),
+  loadThreshold: Number(opt('--load-threshold', '1.0')),
+  maxWait: Number(opt('--max-wait', '600')),
 }
 const configs = CONFIGS.filter((c) => options.configs.test(c))
 if (!configs.includes(BASE)) configs.unshift(BASE)
@@ -121,6 +126,13 @@ const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : '–')
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–')
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–')
 
+if (options.waitQuiet) {
+  const until = Date.now() + options.maxWait * 1000
+  while (loadavg()[0] >= options.loadThreshold && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 10_000))
+  console.error(`load average before the run: ${loadavg().join(' ')}`)
+}
+
 const fixtureFile = `${RESULTS}tmp/grpc-fixture.json`
 await createFixture(fixtureFile)
 const startedAt = new Date()
@@ -159,6 +171,11 @@ const rows = configs.map((config) => {
 
 const header = [
   `gRPC unary, grpc-js ${JSON.parse(readFileSync(new URL(import.meta.resolve('@grpc/grpc-js/package.json')), 'utf8')).version}, Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), ${options.rounds} rounds × (${options.warmup} s + ${options.duration} s), ${options.concurrency} callers on one channel, ${startedAt.toISOString().slice(0, 10)}`,
+  '',
+  `load average at the start of each run: ${Object.values(runs)
+    .flat()
+    .map((r) => r.load[0].toFixed(1))
+    .join(', ')}`,
   '',
   '| configuration | median calls/s (each run) | × bare-mtls (of medians) | × bare-mtls (paired) | server CPU µs/call | Δ CPU µs/call vs bare (paired) | server CPU share | p50 ms | p99 ms | errors |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

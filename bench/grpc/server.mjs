@@ -16,26 +16,35 @@ if (!CONFIGS.includes(config) || !fixtureFile) {
 const fx = readFixture(fixtureFile)
 
 let port
-if (config === 'bare-mtls' || config === 'authctx') {
+const passOn = (_method, call) =>
+  new grpc.ServerInterceptingCall(call, {
+    start(next) {
+      next({ onReceiveMetadata: (metadata, mdNext) => mdNext(metadata) })
+    },
+  })
+
+if (config === 'bare-mtls' || config === 'noop-interceptor' || config === 'authctx') {
   const interceptors =
-    config === 'authctx'
-      ? [
-          (_method, call) =>
-            new grpc.ServerInterceptingCall(call, {
-              start(next) {
-                next({
-                  onReceiveMetadata(metadata, mdNext) {
-                    // What an interceptor reading the peer certificate the grpc-js way pays per call.
-                    const subject = call.getAuthContext().sslPeerCertificate?.subjectaltname
-                    if (subject === undefined)
-                      call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: 'no cert' })
-                    else mdNext(metadata)
-                  },
-                })
-              },
-            }),
-        ]
-      : []
+    config === 'noop-interceptor'
+      ? [passOn]
+      : config === 'authctx'
+        ? [
+            (_method, call) =>
+              new grpc.ServerInterceptingCall(call, {
+                start(next) {
+                  next({
+                    onReceiveMetadata(metadata, mdNext) {
+                      // What an interceptor reading the peer certificate the grpc-js way pays per call.
+                      const subject = call.getAuthContext().sslPeerCertificate?.subjectaltname
+                      if (subject === undefined)
+                        call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: 'no cert' })
+                      else mdNext(metadata)
+                    },
+                  })
+                },
+              }),
+          ]
+        : []
   const server = new grpc.Server({ interceptors })
   server.addService(ECHO, { unary: (_call, callback) => callback(null, REPLY) })
   const credentials = grpc.ServerCredentials.createSsl(

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { type ErrorCode, statusTable } from '@svidkit/core/errors'
 import { expect, test } from 'vitest'
+import { readmeUsageCheck } from '../../../test/e2e/harness/adapter-readme-checks.js'
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 
@@ -50,19 +51,4 @@ test('every code named in the README error table has its row status', () => {
   }
 })
 
-test('the Usage snippet is the one the type tests type-check', () => {
-  const usage = readme.slice(readme.indexOf('## Usage'))
-  const start = usage.indexOf('```ts') + 5
-  const snippet = usage.slice(start, usage.indexOf('```', start))
-  const typed = readFileSync(new URL('../../../test/types/grpc-readme.ts', import.meta.url), 'utf8')
-  // Without imports, comments-only lines, declarations, blanks and trailing commas.
-  const normalize = (text: string) =>
-    text
-      .replace(/^import [^;]*?from '[^']+'/gms, '')
-      .split('\n')
-      .filter((l) => !l.startsWith('//') && !l.startsWith('declare const'))
-      .join('\n')
-      .replace(/\s+/g, '')
-      .replace(/,(?=[)\]}])/g, '')
-  expect(normalize(snippet)).toBe(normalize(typed))
-})
+readmeUsageCheck(readme, new URL('../../../test/types/grpc-readme.ts', import.meta.url))

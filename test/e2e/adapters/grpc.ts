@@ -3,20 +3,9 @@ import type { CallerVerifierOptions } from '@svidkit/core/caller'
 import { createPolicyAuthorizer, definePolicy, type PolicyRule } from '@svidkit/core/policy'
 import { StaticSource } from '@svidkit/core/source'
 import { callerOf, type MethodAuthSpec, serveSvid, svidInterceptor } from '@svidkit/grpc'
-import { callerView, type E2eAdapter, type RouteAccess } from '../harness/adapter.js'
+import { callerView, type E2eAdapter, routeAuthSpecOf } from '../harness/adapter.js'
 import { POLICY } from '../harness/fixtures.js'
 import { grpcClient, grpcMethodOf } from '../harness/grpc-client.js'
-
-function methodSpec(access: RouteAccess): MethodAuthSpec | undefined {
-  switch (access.kind) {
-    case 'public':
-      return { public: true }
-    case 'optional':
-      return { optional: true, ...access.requirement }
-    case 'required':
-      return access.requirement
-  }
-}
 
 /**
  * The table's global policy names HTTP paths (`to: [{ paths: ['/policy'] }]`); over gRPC the same
@@ -57,7 +46,7 @@ export function grpcAdapter(name: string): E2eAdapter {
       const handlers: grpc.UntypedServiceImplementation = {}
       for (const route of config.routes) {
         const path = grpcMethodOf(route.path)
-        const spec = methodSpec(route.access)
+        const spec = routeAuthSpecOf(route.access)
         if (spec) methods[path] = spec
         service[path] = {
           path,

@@ -4,7 +4,13 @@
 // does the rest. NestJS or gRPC adapters implement the same interface (a gRPC adapter maps each
 // route path to a method and the JSON body to a response message).
 import type { TlsOptions } from 'node:tls'
-import type { Caller, CallerChannel, CallerVerifierOptions, RouteRequirement } from '@svidkit/core/caller'
+import type {
+  Caller,
+  CallerChannel,
+  CallerVerifierOptions,
+  RouteAuthSpec,
+  RouteRequirement,
+} from '@svidkit/core/caller'
 import type { TestX509Svid } from '@svidkit/testing'
 import type { ClientRequest, ClientResponse } from './client.js'
 
@@ -16,6 +22,22 @@ export type RouteAccess =
   | { readonly kind: 'optional'; readonly requirement?: RouteRequirement }
   /** No authentication at all: credentials are not even looked at. */
   | { readonly kind: 'public' }
+
+/**
+ * A route's access rule as core's `RouteAuthSpec` (`{ public }`, `{ optional, ...requirement }`, or the
+ * requirement), the shape of Fastify's `config.svid` and gRPC's per-method settings; `undefined` for a
+ * required route without a requirement (the adapter's default mode).
+ */
+export function routeAuthSpecOf(access: RouteAccess): RouteAuthSpec | undefined {
+  switch (access.kind) {
+    case 'public':
+      return { public: true }
+    case 'optional':
+      return { optional: true, ...access.requirement }
+    case 'required':
+      return access.requirement
+  }
+}
 
 /** One GET route of the server under test. */
 export interface E2eRoute {

@@ -28,22 +28,16 @@ import (
 // "x-peer-id" header.
 func serveGRPC(args []string) error {
 	fs := flag.NewFlagSet("serve-grpc", flag.ExitOnError)
-	socket := fs.String("socket", os.Getenv("SPIFFE_ENDPOINT_SOCKET"), "Workload API address")
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
-	id := fs.String("authorize-id", "", "only accept this client SPIFFE ID")
-	memberOf := fs.String("authorize-member-of", "", "only accept clients of this trust domain")
+	open := identityFlags(fs, "authorize", "client")
 	_ = fs.Parse(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	source, err := x509Source(ctx, *socket)
+	source, authz, err := open(ctx)
 	if err != nil {
 		return err
 	}
 	defer source.Close()
-	authz, err := authorizer(*id, *memberOf)
-	if err != nil {
-		return err
-	}
 	withPeer := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if id, ok := grpccredentials.PeerIDFromContext(ctx); ok {
 			_ = grpc.SetHeader(ctx, metadata.Pairs("x-peer-id", id.String()))
@@ -68,31 +62,25 @@ func serveGRPC(args []string) error {
 // "authorization" metadata. Prints the status code and message, the serving status and the server's ID.
 func callGRPC(args []string) error {
 	fs := flag.NewFlagSet("call-grpc", flag.ExitOnError)
-	socket := fs.String("socket", os.Getenv("SPIFFE_ENDPOINT_SOCKET"), "Workload API address")
 	target := fs.String("target", "", "host:port to dial")
-	id := fs.String("server-id", "", "expected server SPIFFE ID")
-	memberOf := fs.String("server-member-of", "", "expected server trust domain")
 	service := fs.String("service", "", "the service whose health to check")
 	audience := fs.String("jwt-audience", "", "send a JWT-SVID for this audience")
+	open := identityFlags(fs, "server", "server")
 	_ = fs.Parse(args)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	source, err := x509Source(ctx, *socket)
+	source, authz, err := open(ctx)
 	if err != nil {
 		return err
 	}
 	defer source.Close()
-	authz, err := authorizer(*id, *memberOf)
-	if err != nil {
-		return err
-	}
 	conn, err := grpc.NewClient(*target, grpc.WithTransportCredentials(grpccredentials.MTLSClientCredentials(source, source, authz)))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	if *audience != "" {
-		svid, err := workloadapi.FetchJWTSVID(ctx, jwtsvid.Params{Audience: *audience}, workloadapi.WithAddr(*socket))
+		svid, err := workloadapi.FetchJWTSVID(ctx, jwtsvid.Params{Audience: *audience}, workloadapi.WithAddr(fs.Lookup("socket").Value.String()))
 		if err != nil {
 			return err
 		}
