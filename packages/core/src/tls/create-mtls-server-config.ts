@@ -24,6 +24,8 @@ import type { PeerVerificationOptions, TlsMinVersion } from './tls-options.js'
 export interface MtlsServerConfigOptions extends Omit<PeerVerificationOptions, 'authorize'> {
   /** Who may connect (required with `clientCertificate: 'required'`, unused with `'requested'`). */
   authorize?: PeerVerificationOptions['authorize']
+  /** Lowest TLS version accepted: `TLSv1.2` (default) or `TLSv1.3`. TLS 1.3 is always preferred. */
+  minVersion?: TlsMinVersion
   /**
    * `required` (default): every client must present an X.509-SVID that verifies and passes `authorize`
    * in the handshake; other connections are closed before any listener sees them. `requested`: the
@@ -33,8 +35,6 @@ export interface MtlsServerConfigOptions extends Omit<PeerVerificationOptions, '
    * a failed handshake, and public routes stay reachable. `getTlsCaller` finds no caller then.
    */
   clientCertificate?: 'required' | 'requested'
-  /** Lowest TLS version accepted: `TLSv1.2` (default) or `TLSv1.3`. TLS 1.3 is always preferred. */
-  minVersion?: TlsMinVersion
   /**
    * Extra secure-context options applied on every rotation (`ciphers`, `ecdhCurve`, `sigalgs`,
    * `secureOptions`, …). `key`, `cert`, `ca`, `pfx` and the version bounds come from svidkit.
@@ -120,16 +120,9 @@ const attached = new WeakSet<TlsServer>()
  */
 export function createMtlsServerConfig(options: MtlsServerConfigOptions): MtlsServerConfig {
   const what = 'createMtlsServerConfig'
-  const mode = options?.clientCertificate ?? 'required'
-  if (mode !== 'required' && mode !== 'requested') {
-    throw new OptionsError(
-      'ERR_OPTIONS_INVALID',
-      `${what}: "clientCertificate" must be "required" or "requested"`,
-    )
-  }
   // With 'requested' nothing is judged in the handshake: the authorizer is not needed (nor used).
   const verifyPeer = compilePeerVerifier(
-    mode === 'requested'
+    options?.clientCertificate === 'requested'
       ? { ...options, authorize: options.authorize ?? (() => true) }
       : (options as PeerVerificationOptions), // `authorize` is checked there
     'client',
@@ -139,6 +132,13 @@ export function createMtlsServerConfig(options: MtlsServerConfigOptions): MtlsSe
   const contextOptions = checkContextOptions(options.secureContextOptions, what)
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new OptionsError('ERR_OPTIONS_INVALID', `${what}: "onError" must be a function`)
+  }
+  const clientCertificate = options.clientCertificate ?? 'required'
+  if (clientCertificate !== 'required' && clientCertificate !== 'requested') {
+    throw new OptionsError(
+      'ERR_OPTIONS_INVALID',
+      `${what}: "clientCertificate" must be "required" or "requested"`,
+    )
   }
   const { source } = options
   const secureOptions = (contextOptions.secureOptions ?? 0) | NO_TICKET
@@ -207,7 +207,7 @@ export function createMtlsServerConfig(options: MtlsServerConfigOptions): MtlsSe
       source.on('update', refresh)
       server.once('close', () => source.off?.('update', refresh))
     }
-    if (mode === 'requested') return server
+    if (clientCertificate === 'requested') return server
 
     // The gate: 'secureConnection' reaches no listener (http, http2, yours) unless the peer verified.
     let pendingCaller: SpiffeCaller | undefined
