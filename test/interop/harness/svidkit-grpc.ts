@@ -79,6 +79,7 @@ export function svidkitHealthCheck(
 ): Promise<HealthOutcome> {
   const client = new HealthClient(target, svidChannelCredentials({ source, authorize }), {
     'grpc.use_local_subchannel_pool': 1,
+    'grpc.ssl_target_name_override': 'svidkit.test', // not an IP address as the TLS server name
   })
   return new Promise<HealthOutcome>((resolve) => {
     let peerId: string | undefined
