@@ -193,6 +193,7 @@ export async function serveSvid(server: GrpcServer, options: ServeSvidOptions): 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => {
       injector.destroy()
+      tlsServer.close() // releases the source's rotation listener
       reject(err)
     }
     tlsServer.once('error', onError)

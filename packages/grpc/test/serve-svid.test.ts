@@ -254,3 +254,36 @@ test('the grpc-js version under test', async () => {
   expect(version).toMatch(process.env.SVIDKIT_GRPC_JS === '1.11' ? /^1\.11\./ : /^1\.14\./)
   expect(grpc.Server.prototype.createConnectionInjector).toBeTypeOf('function')
 })
+
+test('a port in use is reported as the listen error, and the source keeps no listener of it', async () => {
+  const server = new grpc.Server()
+  const first = await serveSvid(server, {
+    address: `${HOST}:0`,
+    source: serverSource,
+    authorize: authorizeMemberOf('example.org'),
+  })
+  // A source that counts its rotation listeners.
+  let listeners = 0
+  const counted = {
+    getX509Svid: () => serverSource.getX509Svid(),
+    getX509BundleForTrustDomain: (td: Parameters<StaticSource['getX509BundleForTrustDomain']>[0]) =>
+      serverSource.getX509BundleForTrustDomain(td),
+    on: () => {
+      listeners++
+    },
+    off: () => {
+      listeners--
+    },
+  }
+  await expect(
+    serveSvid(server, {
+      address: `${HOST}:${first.port}`,
+      source: counted,
+      authorize: authorizeMemberOf('example.org'),
+    }),
+  ).rejects.toMatchObject({ code: 'EADDRINUSE' })
+  await new Promise((r) => setImmediate(r))
+  expect(listeners).toBe(0)
+  await first.close({ graceMs: 0 })
+  server.forceShutdown()
+})
