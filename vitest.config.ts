@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 // Every workspace package is resolved through its `svidkit-source` export condition, so tests import
@@ -16,7 +17,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'adapters',
-          include: ['packages/fastify/test/**/*.test.ts', 'packages/express/test/**/*.test.ts'],
+          include: [
+            'packages/fastify/test/**/*.test.ts',
+            'packages/express/test/**/*.test.ts',
+            'packages/grpc/test/**/*.test.ts',
+          ],
         },
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
@@ -25,6 +30,25 @@ export default defineConfig({
         // allowed and one refused call. The servers run on the built packages (dist/).
         extends: true,
         test: { name: 'examples', include: ['examples/*/*.test.ts'], testTimeout: 60_000 },
+      },
+      {
+        // The oldest supported grpc-js minor (1.11, where the connection injector arrived), installed as
+        // the npm alias `grpc-js-1-11`: every import of `@grpc/grpc-js` (tests, @svidkit/grpc, core)
+        // resolves to it, as it would in an application with that one copy.
+        extends: true,
+        resolve: {
+          alias: [
+            {
+              find: /^@grpc\/grpc-js(\/.*)?$/,
+              replacement: `${fileURLToPath(new URL('packages/grpc/node_modules/grpc-js-1-11', import.meta.url))}$1`,
+            },
+          ],
+        },
+        test: {
+          name: 'grpc-js-1.11',
+          include: ['packages/grpc/test/**/*.test.ts', 'test/e2e/grpc.test.ts'],
+          env: { SVIDKIT_GRPC_JS: '1.11' },
+        },
       },
       {
         // Real nginx and HAProxy on 127.0.0.1 (installed by the tests' setup when missing). Files run one

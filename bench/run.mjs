@@ -4,6 +4,7 @@
 //   pnpm bench http --rounds 5      # arguments after the suite name go to that suite
 //   pnpm bench micro                # bench/micro/verify.mjs, then bench/micro/xfcc.mjs
 //   pnpm bench tls                  # bench/tls/tls.bench.mjs
+//   pnpm bench grpc                 # bench/grpc/run.mjs
 //   pnpm bench all                  # micro, tls, http (about an hour)
 //
 // Every suite imports the built packages (dist/esm): run `pnpm exec tsc -b` (or `pnpm build`) first.
@@ -16,8 +17,9 @@ const SUITES = {
   http: [here('./http/run.mjs')],
   micro: [here('./micro/verify.mjs'), here('./micro/xfcc.mjs')],
   tls: [here('./tls/tls.bench.mjs')],
+  grpc: [here('./grpc/run.mjs')],
 }
-SUITES.all = [...SUITES.micro, ...SUITES.tls, ...SUITES.http]
+SUITES.all = [...SUITES.micro, ...SUITES.tls, ...SUITES.http, ...SUITES.grpc]
 
 const [first, ...rest] = process.argv.slice(2)
 const suite = first && !first.startsWith('-') ? first : 'http'
@@ -26,7 +28,7 @@ if (!SUITES[suite]) {
   console.error(`usage: pnpm bench [${Object.keys(SUITES).join('|')}] [args…]`)
   process.exit(2)
 }
-for (const pkg of ['core', 'fastify', 'express']) {
+for (const pkg of ['core', 'fastify', 'express', 'grpc']) {
   if (!existsSync(here(`../packages/${pkg}/dist/esm/index.js`))) {
     console.error(`packages/${pkg} is not built: run \`pnpm exec tsc -b\` (or \`pnpm build\`) first`)
     process.exit(1)

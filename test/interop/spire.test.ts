@@ -1,7 +1,7 @@
 // svidkit against a real SPIRE v1.15.3 server and agent (one trust domain), with go-spiffe v2.9.0 as
 // the second opinion: sources, rotation, JWT-SVIDs, validation verdicts, bundles, mTLS both ways,
-// the agent's error codes compared with svidkit's DevAgent, entry deletion (PermissionDenied) and an
-// agent killed mid-stream.
+// the agent's error codes compared with svidkit's DevAgent, SPIRE's SVID served by the svidkit gRPC
+// server, entry deletion (PermissionDenied) and an agent killed mid-stream.
 import { X509Certificate } from 'node:crypto'
 import { SpiffeBundle, X509Bundle } from '@svidkit/core/bundle'
 import { verifyJwtSvid } from '@svidkit/core/jwt-svid'
@@ -29,6 +29,7 @@ import {
 } from './harness/jwt.js'
 import { removeTempDir, tempDir } from './harness/processes.js'
 import { SpireAgent, SpireServer } from './harness/spire.js'
+import { startSvidkitGrpcServer } from './harness/svidkit-grpc.js'
 import { startSvidkitServer, svidkitGet } from './harness/svidkit-https.js'
 
 const TD = 'a.svidkit.test'
@@ -39,6 +40,8 @@ const X509_TTL_SECONDS = 30
 const fastBackoff = { initialMs: 200, maxMs: 2_000 }
 
 const leafSerial = (source: X509Source): string => source.getX509Svid().certificates[0]!.serialNumber
+/** A serial number as go prints it (`big.Int.Bytes()` in lowercase hex: no leading zero bytes). */
+const serialHex = (hex: string): string => hex.toLowerCase().replace(/^(00)+/, '')
 
 describeWith(['spireServer', 'spireAgent', 'goPeer'])('svidkit and go-spiffe against SPIRE v1.15.3', () => {
   let server: SpireServer
@@ -386,6 +389,38 @@ describeWith(['spireServer', 'spireAgent', 'goPeer'])('svidkit and go-spiffe aga
         expect(errorCode(strict.refused[0])).toBe('ERR_TLS_PEER_NOT_AUTHORIZED')
       } finally {
         await strict.close()
+      }
+    },
+  )
+
+  it.skipIf(peerUid === undefined)(
+    "gRPC: the svidkit gRPC server serves SPIRE's SVID to a go-spiffe client, across a rotation",
+    async () => {
+      const peerOpts = { uid: peerUid }
+      const srv = await startSvidkitGrpcServer(x509, {
+        authorize: authorizeId(peerId),
+        methods: { '/grpc.health.v1.Health/Check': { callers: [peerId] } },
+      })
+      const check = () =>
+        runPeer<{ ok: boolean; status?: string; serverId?: string; serverSerial?: string }>(
+          ['call-grpc', '-socket', agent.address, '-target', srv.target, '-server-id', nodeId],
+          peerOpts,
+        )
+      try {
+        const first = await check()
+        expect(first.json, first.stderr).toMatchObject({ ok: true, status: 'SERVING', serverId: nodeId })
+        const before = leafSerial(x509)
+        expect(first.json.serverSerial).toBe(serialHex(before))
+        // The agent rotates the SVID (30 s TTL): the listener serves the new one, without a restart.
+        await waitFor('the agent to rotate the SVID', () => leafSerial(x509) !== before, {
+          timeoutMs: 40_000,
+        })
+        const second = await check()
+        expect(second.json, second.stderr).toMatchObject({ ok: true, status: 'SERVING', serverId: nodeId })
+        expect(second.json.serverSerial).toBe(serialHex(leafSerial(x509)))
+        expect(second.json.serverSerial).not.toBe(first.json.serverSerial)
+      } finally {
+        await srv.close()
       }
     },
   )

@@ -1,19 +1,8 @@
 import type { AddressInfo } from 'node:net'
-import svidkit, { type RouteRequirement } from '@svidkit/fastify'
+import svidkit from '@svidkit/fastify'
 import type Fastify from 'fastify'
-import { callerView, type E2eAdapter, type RouteAccess, tlsServerOptions } from '../harness/adapter.js'
+import { callerView, type E2eAdapter, routeAuthSpecOf, tlsServerOptions } from '../harness/adapter.js'
 import type { RoutingAdapter } from '../harness/routing-table.js'
-
-function svidConfig(access: RouteAccess): RouteRequirement | undefined {
-  switch (access.kind) {
-    case 'public':
-      return { public: true }
-    case 'optional':
-      return { optional: true, ...access.requirement }
-    case 'required':
-      return access.requirement
-  }
-}
 
 /** `@svidkit/fastify` on an HTTPS Fastify server (`createFastify` is Fastify 5's or 4's factory). */
 export function fastifyAdapter(name: string, createFastify: typeof Fastify): E2eAdapter {
@@ -23,7 +12,7 @@ export function fastifyAdapter(name: string, createFastify: typeof Fastify): E2e
       const app = createFastify({ https: tlsServerOptions(config.tls) })
       await app.register(svidkit, config.verifier)
       for (const route of config.routes) {
-        app.get(route.path, { config: { svid: svidConfig(route.access) } }, (request) => ({
+        app.get(route.path, { config: { svid: routeAuthSpecOf(route.access) } }, (request) => ({
           caller: callerView(request.caller),
         }))
       }

@@ -1,6 +1,7 @@
 // Checks shared by every adapter's README test: the error table summarises core's statusTable (every
 // code it names has the status and challenge of its row; every 400/401/403 code is covered), and the
-// Usage snippet is the one test/types/<adapter>-readme.ts type-checks.
+// Usage snippet is the one test/types/<adapter>-readme.ts type-checks (`readmeUsageCheck`, also used
+// by adapters whose error table is not HTTP's).
 import { readFileSync } from 'node:fs'
 import { type ErrorCode, statusTable } from '@svidkit/core/errors'
 import { expect, test } from 'vitest'
@@ -57,6 +58,11 @@ export function adapterReadmeChecks(readmeUrl: URL, typedSnippetUrl: URL): void 
     }
   })
 
+  readmeUsageCheck(readme, typedSnippetUrl)
+}
+
+/** The first `ts` block under `## Usage` of `readme` is the file `typedSnippetUrl` type-checks. */
+export function readmeUsageCheck(readme: string, typedSnippetUrl: URL): void {
   test('the Usage snippet is the one the type tests type-check', () => {
     const usage = readme.slice(readme.indexOf('## Usage'))
     const snippet = usage.slice(usage.indexOf('```ts') + 5, usage.indexOf('```', usage.indexOf('```ts') + 5))

@@ -6,6 +6,8 @@
 import type { TlsOptions } from 'node:tls'
 import type { RouteRequirement } from '@svidkit/core/adapter'
 import type { Caller, CallerChannel, CallerVerifierOptions } from '@svidkit/core/caller'
+import type { TestX509Svid } from '@svidkit/testing'
+import type { ClientRequest, ClientResponse } from './client.js'
 
 /** How a route is guarded. */
 export type RouteAccess =
@@ -15,6 +17,22 @@ export type RouteAccess =
   | { readonly kind: 'optional'; readonly requirement?: RouteRequirement }
   /** No authentication at all: credentials are not even looked at. */
   | { readonly kind: 'public' }
+
+/**
+ * A route's access rule as core's `RouteRequirement` (`{ public }`, `{ optional, ...requirement }`, or the
+ * requirement), the shape of Fastify's `config.svid` and gRPC's per-method settings; `undefined` for a
+ * required route without a requirement (the adapter's default mode).
+ */
+export function routeAuthSpecOf(access: RouteAccess): RouteRequirement | undefined {
+  switch (access.kind) {
+    case 'public':
+      return { public: true }
+    case 'optional':
+      return { optional: true, ...access.requirement }
+    case 'required':
+      return access.requirement
+  }
+}
 
 /** One GET route of the server under test. */
 export interface E2eRoute {
@@ -28,6 +46,11 @@ export interface E2eServerConfig {
   readonly host: string
   /** The server's certificate and key (PEM). Use {@link tlsServerOptions} to build the TLS options. */
   readonly tls: { readonly key: string; readonly cert: string }
+  /**
+   * The service's own X.509-SVID (`SELF`, issued by the example.org CA, DNS SAN `localhost`), for
+   * adapters whose listener serves an SVID (gRPC's `serveSvid`).
+   */
+  readonly svid: TestX509Svid
   /** Core's verifier options, passed to the adapter as they are. */
   readonly verifier: CallerVerifierOptions
   readonly routes: readonly E2eRoute[]
@@ -40,10 +63,23 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
+/** How the table reaches a server: HTTPS by default (`client.ts`). */
+export interface E2eClient {
+  /** Sends one scenario request; the outcome comes back HTTP-shaped (status, headers, JSON body). */
+  send(baseUrl: string, req: ClientRequest, ca: readonly string[]): Promise<ClientResponse>
+  /**
+   * `false` for a protocol without HTTP response headers (gRPC): `WWW-Authenticate` and
+   * `content-type` are then not checked.
+   */
+  readonly httpHeaders: boolean
+}
+
 /** An adapter under test. */
 export interface E2eAdapter {
   readonly name: string
   start(config: E2eServerConfig): Promise<RunningServer>
+  /** The client the table uses for this adapter; default HTTPS. */
+  readonly client?: E2eClient
 }
 
 /** What every handler answers, so the table can check who the handler saw. */

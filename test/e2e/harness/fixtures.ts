@@ -138,6 +138,7 @@ export async function createFixtures(): Promise<Fixtures> {
   const partnerCa = await TestCA.create({ trustDomain: 'partner.org' })
   const rogueCa = await TestCA.create({ trustDomain: 'rogue.org' })
   const serverCert = await ca.issueWebCertificate({ ipAddresses: [HOST], dnsNames: ['localhost'] })
+  const serverSvid = await ca.issueX509Svid({ id: SELF, dnsNames: ['localhost'] })
   const tls = { key: serverCert.privateKeyPem, cert: serverCert.certificatesPem }
   const caPem = ca.certificate.toString()
   const hourAgo = Date.now() - 3_600_000
@@ -180,6 +181,7 @@ export async function createFixtures(): Promise<Fixtures> {
   const profile = (verifier: CallerVerifierOptions): E2eServerConfig => ({
     host: HOST,
     tls,
+    svid: serverSvid,
     verifier,
     routes: ROUTES,
   })

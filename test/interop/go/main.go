@@ -1,5 +1,6 @@
 // Command spiffe-peer is go-spiffe acting as the peer of svidkit in the interop suite: an mTLS
-// server and client (spiffetls), a Workload API client (one-shot, watches, an X509Source, and a raw
+// server and client (spiffetls), a gRPC server and client (spiffegrpc/grpccredentials, serving and
+// calling grpc.health.v1.Health), a Workload API client (one-shot, watches, an X509Source, and a raw
 // probe of every RPC's status code), and a JWT-SVID validator. Every command prints one JSON object
 // on stdout; servers and watchers first print "READY <detail>" on a line of its own.
 package main
@@ -34,7 +35,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(errors.New("usage: spiffe-peer serve-mtls|call-mtls|wapi|watch|source-denial|probe|jwt-validate [flags]"))
+		fail(errors.New("usage: spiffe-peer serve-mtls|call-mtls|serve-grpc|call-grpc|wapi|watch|source-denial|probe|jwt-validate [flags]"))
 	}
 	var err error
 	switch os.Args[1] {
@@ -52,6 +53,10 @@ func main() {
 		err = probe(os.Args[2:])
 	case "jwt-validate":
 		err = jwtValidate(os.Args[2:])
+	case "serve-grpc":
+		err = serveGRPC(os.Args[2:])
+	case "call-grpc":
+		err = callGRPC(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -89,6 +94,25 @@ func authorizer(id, memberOf string) (tlsconfig.Authorizer, error) {
 	}
 }
 
+// identityFlags registers -socket and the peer authorization flags (-<prefix>-id, -<prefix>-member-of)
+// on fs; after fs.Parse, the returned function opens the X509Source and builds the authorizer.
+func identityFlags(fs *flag.FlagSet, prefix, peer string) func(context.Context) (*workloadapi.X509Source, tlsconfig.Authorizer, error) {
+	socket := fs.String("socket", os.Getenv("SPIFFE_ENDPOINT_SOCKET"), "Workload API address")
+	id := fs.String(prefix+"-id", "", "only accept this "+peer+" SPIFFE ID")
+	memberOf := fs.String(prefix+"-member-of", "", "only accept a "+peer+" of this trust domain")
+	return func(ctx context.Context) (*workloadapi.X509Source, tlsconfig.Authorizer, error) {
+		authz, err := authorizer(*id, *memberOf)
+		if err != nil {
+			return nil, nil, err
+		}
+		source, err := x509Source(ctx, *socket)
+		if err != nil {
+			return nil, nil, err
+		}
+		return source, authz, nil
+	}
+}
+
 func x509Source(ctx context.Context, socket string) (*workloadapi.X509Source, error) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -98,22 +122,16 @@ func x509Source(ctx context.Context, socket string) (*workloadapi.X509Source, er
 // serve-mtls: an HTTPS server on spiffetls that answers with the caller's SPIFFE ID.
 func serveMTLS(args []string) error {
 	fs := flag.NewFlagSet("serve-mtls", flag.ExitOnError)
-	socket := fs.String("socket", os.Getenv("SPIFFE_ENDPOINT_SOCKET"), "Workload API address")
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
-	id := fs.String("authorize-id", "", "only accept this client SPIFFE ID")
-	memberOf := fs.String("authorize-member-of", "", "only accept clients of this trust domain")
+	open := identityFlags(fs, "authorize", "client")
 	_ = fs.Parse(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	source, err := x509Source(ctx, *socket)
+	source, authz, err := open(ctx)
 	if err != nil {
 		return err
 	}
 	defer source.Close()
-	authz, err := authorizer(*id, *memberOf)
-	if err != nil {
-		return err
-	}
 	ln, err := spiffetls.NewListenerWithMode(ctx, mustListen(*listen), spiffetls.MTLSServerWithSource(authz, source))
 	if err != nil {
 		return err
@@ -157,21 +175,14 @@ func mustListen(addr string) net.Listener {
 // call-mtls: one HTTPS GET over go-spiffe mTLS, authorizing the server's SPIFFE ID.
 func callMTLS(args []string) error {
 	fs := flag.NewFlagSet("call-mtls", flag.ExitOnError)
-	socket := fs.String("socket", os.Getenv("SPIFFE_ENDPOINT_SOCKET"), "Workload API address")
 	url := fs.String("url", "", "URL to GET")
-	id := fs.String("server-id", "", "expected server SPIFFE ID")
-	memberOf := fs.String("server-member-of", "", "expected server trust domain")
+	open := identityFlags(fs, "server", "server")
 	_ = fs.Parse(args)
-	ctx := context.Background()
-	source, err := x509Source(ctx, *socket)
+	source, authz, err := open(context.Background())
 	if err != nil {
 		return err
 	}
 	defer source.Close()
-	authz, err := authorizer(*id, *memberOf)
-	if err != nil {
-		return err
-	}
 	client := &http.Client{
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: tlsconfig.MTLSClientConfig(source, source, authz)},

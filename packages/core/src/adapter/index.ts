@@ -24,5 +24,7 @@ export type { CallerVerifierDefaults, CallerVerifierInput } from './caller-verif
 export { callerVerifierFrom } from './caller-verifier-from.js'
 export type { CompiledRoute, RouteMode, RouteRequirement } from './compile-route.js'
 export { compileRoute, validateRoute } from './compile-route.js'
+export type { GrpcCallCredentialsInput, GrpcMetadataLike } from './credentials-from-grpc-call.js'
+export { credentialsFromGrpcCall } from './credentials-from-grpc-call.js'
 export type { HttpOperationHints, NodeHttpRequestLike } from './credentials-from-node-request.js'
 export { credentialsFromNodeRequest, httpOperation } from './credentials-from-node-request.js'

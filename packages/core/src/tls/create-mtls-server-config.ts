@@ -21,17 +21,24 @@ import type { PeerVerificationOptions, TlsMinVersion } from './tls-options.js'
  * }
  * ```
  */
-export interface MtlsServerConfigOptions extends PeerVerificationOptions {
+export interface MtlsServerConfigOptions extends Omit<PeerVerificationOptions, 'authorize'> {
+  /** Who may connect (required unless `clientCertificate` is `'requested'`, where it is unused). */
+  authorize?: PeerVerificationOptions['authorize']
   /** Lowest TLS version accepted: `TLSv1.2` (default) or `TLSv1.3`. TLS 1.3 is always preferred. */
   minVersion?: TlsMinVersion
   /**
-   * `required` (default): a client without a certificate is refused in the handshake. `optional`:
-   * the certificate is requested but may be absent, so that public routes (`/health`) answer
-   * clients without one; such a connection has no mTLS caller (`getTlsCaller` is `undefined`, and
-   * routes that need a caller still refuse it with 401). A certificate that is present is verified
-   * and authorized exactly as in `required` mode, and refused in the handshake if it fails.
+   * How the client certificate is judged in the handshake:
+   * - `required` (default): every client must present an X.509-SVID that verifies and passes
+   *   `authorize`; other connections are closed before any listener sees them.
+   * - `optional`: as `required` for a client that presents a certificate, but a client without one
+   *   is served without an mTLS caller (`getTlsCaller` is `undefined`), so public routes (`/health`)
+   *   answer it while routes that need a caller still refuse it with 401.
+   * - `requested`: the certificate is asked for but not judged here, and every connection is
+   *   delivered; the application verifies the peer per request from the socket (core's
+   *   `verifyCaller` does it once per connection), so a bad or missing certificate gets a 401 /
+   *   UNAUTHENTICATED with a reason instead of a failed handshake. `getTlsCaller` finds no caller.
    */
-  clientCertificate?: 'required' | 'optional'
+  clientCertificate?: 'required' | 'optional' | 'requested'
   /**
    * Extra secure-context options applied on every rotation (`ciphers`, `ecdhCurve`, `sigalgs`,
    * `secureOptions`, …). `key`, `cert`, `ca`, `pfx` and the version bounds come from svidkit.
@@ -118,17 +125,28 @@ const attached = new WeakSet<TlsServer>()
  */
 export function createMtlsServerConfig(options: MtlsServerConfigOptions): MtlsServerConfig {
   const what = 'createMtlsServerConfig'
-  const verifyPeer = compilePeerVerifier(options, 'client', what)
+  // With 'requested' nothing is judged in the handshake: the authorizer is not needed (nor used).
+  const verifyPeer = compilePeerVerifier(
+    options?.clientCertificate === 'requested'
+      ? { ...options, authorize: options.authorize ?? (() => true) }
+      : (options as PeerVerificationOptions), // `authorize` is checked there
+    'client',
+    what,
+  )
   const minVersion = checkMinVersion(options.minVersion, what)
   const contextOptions = checkContextOptions(options.secureContextOptions, what)
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new OptionsError('ERR_OPTIONS_INVALID', `${what}: "onError" must be a function`)
   }
   const clientCertificate = options.clientCertificate ?? 'required'
-  if (clientCertificate !== 'required' && clientCertificate !== 'optional') {
+  if (
+    clientCertificate !== 'required' &&
+    clientCertificate !== 'optional' &&
+    clientCertificate !== 'requested'
+  ) {
     throw new OptionsError(
       'ERR_OPTIONS_INVALID',
-      `${what}: "clientCertificate" must be "required" or "optional"`,
+      `${what}: "clientCertificate" must be "required", "optional" or "requested"`,
     )
   }
   const { source } = options
@@ -198,6 +216,7 @@ export function createMtlsServerConfig(options: MtlsServerConfigOptions): MtlsSe
       source.on('update', refresh)
       server.once('close', () => source.off?.('update', refresh))
     }
+    if (clientCertificate === 'requested') return server
 
     // The gate: 'secureConnection' reaches no listener (http, http2, yours) unless the peer verified.
     let pendingCaller: SpiffeCaller | undefined

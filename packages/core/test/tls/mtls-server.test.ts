@@ -97,6 +97,36 @@ async function httpsServer(options: Partial<Parameters<typeof createMtlsServerCo
   return { server, port, handled: () => handled }
 }
 
+describe("clientCertificate: 'requested'", () => {
+  test('every peer is delivered, with or without a certificate; nothing is judged in the handshake', async () => {
+    const { port, handled } = await httpsServer({ clientCertificate: 'requested', authorize: undefined })
+    const caC = await TestCA.create({ trustDomain: 'c.test' })
+    // The handler reports no TLS caller: verification is left to the request (verifyCaller).
+    expect(await rawHttpsGet(port, asClient(clientA))).toEqual({ status: 200, body: 'null' })
+    expect(await rawHttpsGet(port, { ca: caA.certificate.toString() })).toEqual({ status: 200, body: 'null' })
+    expect((await rawHttpsGet(port, asClient(await caC.issueX509Svid({ id: '/x' })))).status).toBe(200)
+    expect(handled()).toBe(3)
+  })
+
+  test('the SVID is still served and rotated; authorize is not required; other values are refused', async () => {
+    const { port } = await httpsServer({ clientCertificate: 'requested', authorize: undefined })
+    let served: string | undefined
+    await rawHttpsGet(port, asClient(clientA), {
+      checkServerIdentity: (_h, cert) => {
+        served = cert.subjectaltname
+        return undefined
+      },
+    })
+    expect(served).toBe('URI:spiffe://a.test/server')
+    expect(() => createMtlsServerConfig({ source, clientCertificate: 'sometimes' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_OPTIONS_INVALID' }),
+    )
+    expect(() => createMtlsServerConfig({ source })).toThrow(
+      expect.objectContaining({ code: 'ERR_OPTIONS_INVALID' }),
+    )
+  })
+})
+
 describe('mTLS server: who may connect', () => {
   test('an authorized peer passes and its Caller reaches the handler', async () => {
     const { port } = await httpsServer()

@@ -1,0 +1,107 @@
+// The table's client for gRPC adapters: each HTTP-shaped scenario request becomes one real unary gRPC
+// call over TLS (node:http2 on a tls.connect socket: a fresh connection per call, the scenario's client
+// certificate, its source address — which grpc-js clients cannot choose — and its headers as metadata),
+// and the outcome comes back HTTP-shaped through core's status table: `grpc-status` must be the gRPC
+// status of the error code in `grpc-message`, and then the HTTP status of that code is reported.
+import { connect as http2Connect } from 'node:http2'
+import { connect as tlsConnect } from 'node:tls'
+import { type ErrorCode, statusTable } from '@svidkit/core/errors'
+import type { E2eClient } from './adapter.js'
+import type { ClientRequest, ClientResponse } from './client.js'
+import { SELF } from './fixtures.js'
+
+const TIMEOUT_MS = 5000
+const SERVICE = 'svidkit.e2e.Routes'
+
+/** The gRPC method a route path maps to: `/whoami` → `/svidkit.e2e.Routes/Whoami`. */
+export function grpcMethodOf(path: string): string {
+  const name = path.replace(/^\//, '')
+  return `/${SERVICE}/${name.charAt(0).toUpperCase()}${name.slice(1)}`
+}
+
+/** A gRPC message frame: uncompressed flag, 4-byte length, payload. */
+function frame(payload: Buffer): Buffer {
+  const head = Buffer.alloc(5)
+  head.writeUInt32BE(payload.length, 1)
+  return Buffer.concat([head, payload])
+}
+
+/** An outcome that does not fit the status table shows as an impossible HTTP status. */
+const MISMATCH = 900
+
+function toResponse(grpcStatus: number, message: string, data: Buffer): ClientResponse {
+  if (grpcStatus === 0) {
+    const body = data.length >= 5 ? JSON.parse(data.subarray(5).toString('utf8')) : null
+    return { status: 200, headers: {}, body }
+  }
+  const code = message.slice(0, message.indexOf(':'))
+  const entry = statusTable[code as ErrorCode] as (typeof statusTable)[ErrorCode] | undefined
+  const status = entry?.grpc === grpcStatus ? entry.http : MISMATCH + grpcStatus
+  return { status, headers: {}, body: { statusCode: status, code, message, grpcStatus } }
+}
+
+function send(baseUrl: string, req: ClientRequest, ca: readonly string[]): Promise<ClientResponse> {
+  const url = new URL(baseUrl)
+  const host = url.hostname
+  const port = Number(url.port)
+  return new Promise<ClientResponse>((resolve, reject) => {
+    const session = http2Connect(baseUrl, {
+      createConnection: () =>
+        tlsConnect({
+          host,
+          port,
+          ca: [...ca],
+          ALPNProtocols: ['h2'],
+          ...(req.certificate
+            ? { cert: req.certificate.certificatesPem, key: req.certificate.privateKeyPem }
+            : {}),
+          ...(req.from ? { localAddress: req.from } : {}),
+          // The server presents its X.509-SVID: check its SPIFFE ID, not a hostname.
+          checkServerIdentity: (_host, cert) =>
+            cert.subjectaltname?.split(', ').includes(`URI:${SELF}`)
+              ? undefined
+              : new Error(`the server is not ${SELF}`),
+        }),
+    })
+    const timer = setTimeout(() => {
+      session.destroy()
+      reject(new Error(`gRPC call ${req.path} timed out`))
+    }, TIMEOUT_MS)
+    const done = (err: Error | undefined, res?: ClientResponse) => {
+      clearTimeout(timer)
+      session.close()
+      if (err) reject(err)
+      else resolve(res!)
+    }
+    session.on('error', (err) => done(err))
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': grpcMethodOf(req.path),
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      ...(req.headers as Record<string, string | string[]>),
+    })
+    let headers: Record<string, unknown> = {}
+    let trailers: Record<string, unknown> = {}
+    const chunks: Buffer[] = []
+    stream.on('response', (h) => {
+      headers = h
+    })
+    stream.on('trailers', (t) => {
+      trailers = t
+    })
+    stream.on('data', (c: Buffer) => chunks.push(c))
+    stream.on('error', (err) => done(err))
+    stream.on('close', () => {
+      // A trailers-only response carries the status in the headers.
+      const status = trailers['grpc-status'] ?? headers['grpc-status']
+      if (status === undefined) return done(new Error(`no grpc-status (HTTP ${String(headers[':status'])})`))
+      const message = decodeURIComponent(String(trailers['grpc-message'] ?? headers['grpc-message'] ?? ''))
+      done(undefined, toResponse(Number(status), message, Buffer.concat(chunks)))
+    })
+    stream.end(frame(Buffer.from('{}')))
+  })
+}
+
+/** Real gRPC over TLS, reported HTTP-shaped; no HTTP response headers to check. */
+export const grpcClient: E2eClient = { send, httpHeaders: false }
