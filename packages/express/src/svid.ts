@@ -4,6 +4,7 @@ import {
   callerVerifierFrom,
   compileRoute,
   credentialsFromNodeRequest,
+  expressRouting,
   type HttpOperationHints,
   httpOperation,
   type RouteRequirement,
@@ -119,7 +120,7 @@ function send(
 }
 
 /** The routing stated in `svid({ routing })`: Express's fixed traits plus the two settings. */
-function expressRouting(routing: SvidExpressAdapterOptions['routing']): HttpRouting {
+function statedRouting(routing: SvidExpressAdapterOptions['routing']): HttpRouting {
   if (typeof routing !== 'object' || routing === null) bad('routing must be an object')
   const {
     caseSensitive = false,
@@ -149,70 +150,12 @@ function responder(options: SvidExpressAdapterOptions): Responder {
   }
 }
 
-/** The parts of an Express 4 or 5 router this adapter reads: its matching options and its layers. */
-interface RouterLike {
-  readonly caseSensitive?: unknown
-  readonly strict?: unknown
-  readonly stack?: readonly { readonly handle?: unknown; readonly route?: unknown }[]
-}
-
-const isRouter = (v: unknown): v is RouterLike =>
-  typeof v === 'function' && Array.isArray((v as RouterLike).stack) && 'caseSensitive' in v
-
-/** Every router in an app's tree (the app's own, then each mounted `express.Router()`), depth first. */
-function routersOf(root: RouterLike, out: RouterLike[] = [], depth = 0): RouterLike[] {
-  out.push(root)
-  if (depth < 32) {
-    for (const layer of root.stack ?? []) {
-      if (layer.route === undefined && isRouter(layer.handle)) routersOf(layer.handle, out, depth + 1)
-    }
-  }
-  return out
-}
-
-const appRoutings = new WeakMap<object, { layers: number; routing: HttpRouting | OptionsError }>()
-
-/**
- * How the app's routers match paths, read from their own settings. Remembered per app and read
- * again when routes are added to it. Routers that disagree cannot be served one canonical path, so
- * that is an options error (the request fails closed) until the user aligns them or says `routing`.
- */
-function appRouting(req: Request): HttpRouting {
-  const app = req.app as unknown as { router?: RouterLike; _router?: RouterLike }
-  // Express 5 builds `app.router` on first use; Express 4 keeps it in `app._router`.
-  const root = ('_router' in app ? app._router : undefined) ?? app.router
-  if (root === undefined || !Array.isArray(root.stack)) {
-    throw new OptionsError('ERR_OPTIONS_INVALID', '@svidkit/express: svid() must run inside an Express app')
-  }
-  let known = appRoutings.get(root)
-  if (known === undefined || known.layers !== root.stack.length) {
-    const found = new Set<string>()
-    for (const r of routersOf(root)) found.add(`${r.caseSensitive === true}/${r.strict === true}`)
-    known = {
-      layers: root.stack.length,
-      routing:
-        found.size === 1
-          ? httpRouting({
-              caseSensitive: root.caseSensitive === true,
-              strictTrailingSlash: root.strict === true,
-            })
-          : new OptionsError(
-              'ERR_OPTIONS_INVALID',
-              `@svidkit/express: the app's routers do not match paths the same way (case sensitive / strict: ${[...found].join(', ')}), so policy cannot see paths as they are routed; give every express.Router() the app's caseSensitive and strict settings, or state them with svid({ routing })`,
-            ),
-    }
-    appRoutings.set(root, known)
-  }
-  if (known.routing instanceof OptionsError) throw known.routing
-  return known.routing
-}
-
 /**
  * The operation hints of a request: the routing, and on a route's own middleware (`requireCaller`)
  * the route template with its mount path, e.g. `/api` + `/orders/:id`.
  */
 function hintsOf(req: Request, state: State): HttpOperationHints {
-  const routing = state.routing ?? appRouting(req)
+  const routing = state.routing ?? expressRouting(req.app, '@svidkit/express')
   const path = (req.route as { path?: unknown } | undefined)?.path
   return typeof path === 'string' ? { route: `${req.baseUrl ?? ''}${path}`, routing } : { routing }
 }
@@ -259,7 +202,7 @@ export function svid(options: SvidExpressOptions): SvidMiddleware {
   const state: State = Object.freeze({
     verifier,
     respond: responder(options),
-    routing: options.routing === undefined ? undefined : expressRouting(options.routing),
+    routing: options.routing === undefined ? undefined : statedRouting(options.routing),
   })
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     ;(req as WithState)[kState] = state

@@ -4,13 +4,14 @@ import {
   callerVerifierFrom,
   compileRoute,
   credentialsFromNodeRequest,
+  fastifyRouting,
   type HttpOperationHints,
   httpOperation,
   type RouteMode,
   type RouteRequirement,
   validateRoute,
 } from '@svidkit/core/adapter'
-import { type Caller, type HttpRouting, httpRouting } from '@svidkit/core/caller'
+import type { Caller, HttpRouting } from '@svidkit/core/caller'
 import { OptionsError, toHttpResponse } from '@svidkit/core/errors'
 import type {
   FastifyInstance,
@@ -37,28 +38,6 @@ function bad(reason: string): never {
 
 // Fastify 5 builds a new `request.routeOptions` object on every read: read it once per request.
 type RouteOptions = FastifyRequest['routeOptions']
-
-/**
- * How this Fastify instance's router matches paths, from its own settings: `caseSensitive`,
- * `ignoreTrailingSlash`, `ignoreDuplicateSlashes`, `useSemicolonDelimiter` (top level, or Fastify 5's
- * `routerOptions`, which wins) and `exposeHeadRoutes`. Defaults are each version's own, as
- * `initialConfig` reports them (Fastify 4 splits paths at `;` by default, Fastify 5 does not).
- */
-function routingOf(fastify: FastifyInstance): HttpRouting {
-  const config = fastify.initialConfig as Readonly<Record<string, unknown>>
-  const router = (config.routerOptions ?? {}) as Readonly<Record<string, unknown>>
-  // A loose setting counts when either place turns it on: reading the router as looser than it is
-  // only makes DENY rules match more, never less.
-  const on = (key: string): boolean => router[key] === true || config[key] === true
-  return httpRouting({
-    caseSensitive:
-      typeof router.caseSensitive === 'boolean' ? router.caseSensitive : config.caseSensitive !== false,
-    strictTrailingSlash: !on('ignoreTrailingSlash'),
-    mergeSlashes: on('ignoreDuplicateSlashes'),
-    semicolonDelimiter: on('useSemicolonDelimiter'),
-    headAsGet: config.exposeHeadRoutes !== false,
-  })
-}
 
 function hints(routeOptions: RouteOptions, routing: HttpRouting): HttpOperationHints {
   const url = routeOptions.url
@@ -93,7 +72,7 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
   // Audit events go to fastify.log unless the options say otherwise (`audit: false` turns them off).
   const verifier = callerVerifierFrom(verifierInput, { audit: { logger: fastify.log } }, '@svidkit/fastify')
   const httpOptions = realm === undefined ? {} : { realm }
-  const routing = routingOf(fastify)
+  const routing = fastifyRouting(fastify.initialConfig)
 
   // Every refusal goes through core's one status table; only the body can be customised.
   const fail = (

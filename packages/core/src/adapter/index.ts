@@ -28,3 +28,4 @@ export type { GrpcCallCredentialsInput, GrpcMetadataLike } from './credentials-f
 export { credentialsFromGrpcCall } from './credentials-from-grpc-call.js'
 export type { HttpOperationHints, NodeHttpRequestLike } from './credentials-from-node-request.js'
 export { credentialsFromNodeRequest, httpOperation } from './credentials-from-node-request.js'
+export { expressRouting, fastifyRouting } from './router-routing.js'
