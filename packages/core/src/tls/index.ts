@@ -1,6 +1,7 @@
 /**
  * mTLS servers and clients backed by a live SVID source: go-spiffe's `spiffetls/tlsconfig` for Node
- * (`node:tls`, `node:https`, `node:http2`, undici `fetch`), plus JWT-SVID request helpers. Node-only.
+ * (`node:tls`, `node:https`, `node:http2`, undici `fetch`). Node-only. (JWT-SVIDs on outgoing
+ * requests: `@svidkit/core/http-client`.)
  *
  * Both sides present the source's current X.509-SVID, verify the peer's chain as an X.509-SVID
  * against the bundle of the **peer's own trust domain** (so one federated trust domain's CA can never
@@ -50,10 +51,6 @@ export type { SpiffeHttpsAgentOptions } from './create-spiffe-https-agent.js'
 export { createSpiffeHttpsAgent } from './create-spiffe-https-agent.js'
 export type { TlsCallerTarget } from './get-tls-caller.js'
 export { getTlsCaller } from './get-tls-caller.js'
-export type { JwtSvidInterceptorOptions } from './jwt-svid-interceptor.js'
-export { jwtSvidInterceptor } from './jwt-svid-interceptor.js'
-export type { JwtSvidRequestOptions, PeerVerificationOptions, TlsMinVersion } from './tls-options.js'
+export type { PeerVerificationOptions, TlsMinVersion } from './tls-options.js'
 export type { TlsAuthorize, TlsAuthorizer, TlsPeer } from './tls-peer.js'
 export type { TlsSource, X509BundleList } from './tls-source.js'
-export type { WithJwtSvidOptions } from './with-jwt-svid.js'
-export { withJwtSvid } from './with-jwt-svid.js'

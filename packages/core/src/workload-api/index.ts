@@ -42,26 +42,5 @@ export type {
   WorkloadApiClientOptions,
 } from './workload-api-client.js'
 export { WorkloadApiClient } from './workload-api-client.js'
-export type {
-  JwtBundlesRequestMessage,
-  JwtBundlesResponseMessage,
-  JwtSvidMessage,
-  JwtSvidRequestMessage,
-  JwtSvidResponseMessage,
-  ValidateJwtSvidRequestMessage,
-  ValidateJwtSvidResponseMessage,
-  WorkloadApiRpc,
-  X509BundlesRequestMessage,
-  X509BundlesResponseMessage,
-  X509SvidMessage,
-  X509SvidRequestMessage,
-  X509SvidResponseMessage,
-} from './workload-proto.js'
-export {
-  WORKLOAD_API_PROTO,
-  WORKLOAD_API_SECURITY_HEADER,
-  WORKLOAD_API_SERVICE_NAME,
-  workloadApiServiceDefinition,
-} from './workload-proto.js'
 export type { X509SourceOptions, X509SvidPicker } from './x509-source.js'
 export { X509Source } from './x509-source.js'

@@ -16,7 +16,7 @@ import type {
   JwtSvidResponseMessage,
   X509BundlesResponseMessage,
   X509SvidResponseMessage,
-} from './workload-proto.js'
+} from './proto/workload-proto.js'
 
 /**
  * What one `FetchX509SVID` message carries: the workload's X.509-SVIDs (the first is the default

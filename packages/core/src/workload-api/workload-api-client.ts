@@ -24,7 +24,7 @@ import {
   type X509BundlesResponseMessage,
   type X509SvidRequestMessage,
   type X509SvidResponseMessage,
-} from './workload-proto.js'
+} from './proto/workload-proto.js'
 
 /**
  * Options for {@link WorkloadApiClient}.

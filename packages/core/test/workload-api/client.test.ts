@@ -8,12 +8,14 @@ import {
   fetchX509Context,
   fetchX509Svid,
   validateJwtSvid,
-  WORKLOAD_API_SECURITY_HEADER,
   WorkloadApiClient,
-  workloadApiServiceDefinition,
   type X509Context,
-  type X509SvidResponseMessage,
 } from '@svidkit/core/workload-api'
+import {
+  WORKLOAD_API_SECURITY_HEADER,
+  workloadApiServiceDefinition,
+  type X509SvidResponseMessage,
+} from '@svidkit/core/workload-api/proto'
 import { DevAgent, TestCA } from '@svidkit/testing'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type FakeServer, startFakeServer } from './fake-server.js'

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js'
-import { workloadApiServiceDefinition } from '@svidkit/core/workload-api'
+import { workloadApiServiceDefinition } from '@svidkit/core/workload-api/proto'
 
 export interface FakeServer {
   readonly address: string

@@ -25,7 +25,7 @@ import {
   workloadApiServiceDefinition,
   type X509BundlesResponseMessage,
   type X509SvidResponseMessage,
-} from '@svidkit/core/workload-api'
+} from '@svidkit/core/workload-api/proto'
 import type { X509Svid } from '@svidkit/core/x509-svid'
 import { TestCA, type TestX509Svid } from '../test-ca.js'
 import type {

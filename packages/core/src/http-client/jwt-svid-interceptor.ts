@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici'
-import { compileJwtOptions } from './internal/jwt-options.js'
-import type { JwtSvidRequestOptions } from './tls-options.js'
+import { compileJwtOptions } from './compile-jwt-options.js'
+import type { JwtSvidRequestOptions } from './jwt-svid-request-options.js'
 
 /**
  * Options for {@link jwtSvidInterceptor}.
@@ -42,7 +42,8 @@ function withAuthorization(headers: Headers, value: string): Headers {
  * @example
  * ```ts
  * import { fetch } from 'undici'
- * import { createSpiffeDispatcher, jwtSvidInterceptor } from '@svidkit/core/tls'
+ * import { jwtSvidInterceptor } from '@svidkit/core/http-client'
+ * import { createSpiffeDispatcher } from '@svidkit/core/tls'
  *
  * const dispatcher = createSpiffeDispatcher({ source, authorize }).compose(
  *   jwtSvidInterceptor({ source: jwtSource, audience: 'orders' }),

@@ -2,19 +2,14 @@ import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { SvidkitError } from '@svidkit/core/errors'
+import { jwtSvidInterceptor, withJwtSvid } from '@svidkit/core/http-client'
 import { StaticSource } from '@svidkit/core/source'
 import { matchId, matchMemberOf } from '@svidkit/core/spiffe-id'
-import {
-  createMtlsServerConfig,
-  createSpiffeDispatcher,
-  getTlsCaller,
-  jwtSvidInterceptor,
-  withJwtSvid,
-} from '@svidkit/core/tls'
+import { createMtlsServerConfig, createSpiffeDispatcher, getTlsCaller } from '@svidkit/core/tls'
 import { TestCA } from '@svidkit/testing'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { close, HOST, listen, within } from './helpers.js'
+import { close, HOST, listen, within } from '../tls/helpers.js'
 
 let ca: TestCA
 let source: StaticSource

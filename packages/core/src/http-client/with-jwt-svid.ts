@@ -1,6 +1,6 @@
 import { OptionsError } from '../errors/domain-errors.js'
-import { compileJwtOptions } from './internal/jwt-options.js'
-import type { JwtSvidRequestOptions } from './tls-options.js'
+import { compileJwtOptions } from './compile-jwt-options.js'
+import type { JwtSvidRequestOptions } from './jwt-svid-request-options.js'
 
 /**
  * Options for {@link withJwtSvid}.
@@ -46,7 +46,7 @@ function originOf(input: unknown): string | undefined {
  *
  * @example
  * ```ts
- * import { withJwtSvid } from '@svidkit/core/tls'
+ * import { withJwtSvid } from '@svidkit/core/http-client'
  *
  * const authedFetch = withJwtSvid(fetch, { source: jwtSource, audience: 'orders', origins: ['https://orders.internal'] })
  * const res = await authedFetch('https://orders.internal/orders/42')

@@ -1,7 +1,7 @@
 // Validation shared by the JWT-SVID request helpers. Not exported.
-import { OptionsError } from '../../errors/domain-errors.js'
-import type { JwtSvidParams, JwtSvidSource } from '../../jwt-svid/jwt-svid.js'
-import type { JwtSvidRequestOptions } from '../tls-options.js'
+import { OptionsError } from '../errors/domain-errors.js'
+import type { JwtSvidParams, JwtSvidSource } from '../jwt-svid/jwt-svid.js'
+import type { JwtSvidRequestOptions } from './jwt-svid-request-options.js'
 
 export interface CompiledJwtOptions {
   readonly params: JwtSvidParams
