@@ -1,15 +1,14 @@
 import type { HttpRouting } from '../caller/http-routing.js'
 import { PolicyError } from '../errors/domain-errors.js'
+import { getCompiledPolicy } from './compile-policy.js'
 import {
   type CompiledPolicy,
   type CompiledRule,
-  describeCaller,
-  describeOperation,
   EMPTY_AUDIT,
   EvalContext,
-  getCompiledPolicy,
   type RuleBucket,
-} from './compile-policy.js'
+} from './compiled-policy.js'
+import { describeCaller, describeOperation } from './describe-request.js'
 import { normalizeHttpPath } from './normalize-http-path.js'
 import type { AuthorizationInput, Decision, Policy } from './types.js'
 
