@@ -13,14 +13,15 @@
  * ```
  * @module
  */
+
+export { FileSource } from './file-source.js'
 export type {
   FileSourceCommonOptions,
   FileSourceDirOptions,
   FileSourceFileOptions,
   FileSourceLayout,
   FileSourceOptions,
-} from './file-source.js'
-export { FileSource } from './file-source.js'
+} from './file-source-options.js'
 export type { LiveSource, SourceEventMap } from './live-source.js'
 export type { MintJwtSvid, StaticSourceContent, StaticSourceOptions } from './static-source.js'
 export { StaticSource } from './static-source.js'
