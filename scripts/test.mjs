@@ -37,6 +37,7 @@ step('exports maps are in sync', node, ['scripts/exports.mjs', '--check'])
 step('build (tsc ESM + declarations, esbuild CJS)', node, ['scripts/build.mjs'])
 step('lint and format (biome)', bin('biome'), ['check', '.'])
 step('TSDoc examples on every public export', node, ['scripts/check-tsdoc.mjs'])
+step('core layers, cycles and file sizes (dependency-cruiser)', node, ['scripts/check-layers.mjs'])
 step('type tests', bin('tsc'), ['-p', 'test/types/tsconfig.json'])
 step('unit and e2e tests', bin('vitest'), ['run', '--project', '!interop'])
 step(
