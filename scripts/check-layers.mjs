@@ -14,10 +14,17 @@ const MAX_LINES = 550
 const GENERATED = new Set(['packages/core/src/workload-api/proto/workload-proto.ts'])
 
 const { tsConfig, ...options } = config.options
-const result = await cruise(['packages/core/src'], { ...options, validate: true, ruleSet: { forbidden: config.forbidden } }, undefined, {
-  tsConfig,
-})
-if (result.output.modules.some((m) => m.dependencies.some((d) => d.couldNotResolve && d.module.startsWith('.')))) {
+const result = await cruise(
+  ['packages/core/src'],
+  { ...options, validate: true, ruleSet: { forbidden: config.forbidden } },
+  undefined,
+  {
+    tsConfig,
+  },
+)
+if (
+  result.output.modules.some((m) => m.dependencies.some((d) => d.couldNotResolve && d.module.startsWith('.')))
+) {
   console.error('✖ core structure: some relative imports could not be resolved (check the tsConfig option)')
   process.exit(1)
 }
@@ -37,7 +44,8 @@ for (const v of result.output.summary.violations) {
 for (const m of result.output.modules) {
   if (!m.source.startsWith('packages/core/src/') || GENERATED.has(m.source)) continue
   const lines = readFileSync(m.source, 'utf8').split('\n').length
-  if (lines > MAX_LINES) problems.push(`${m.source} has ${lines} lines (limit ${MAX_LINES}): split it by concern`)
+  if (lines > MAX_LINES)
+    problems.push(`${m.source} has ${lines} lines (limit ${MAX_LINES}): split it by concern`)
 }
 
 const modules = result.output.modules.filter((m) => m.source.startsWith('packages/core/src/')).length
@@ -45,4 +53,6 @@ if (problems.length > 0) {
   console.error(`✖ core structure: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`)
   process.exit(1)
 }
-console.log(`✔ core structure: ${modules} modules, imports run down ${config.LAYERS.length} layers, no cycle spans folders, no file over ${MAX_LINES} lines`)
+console.log(
+  `✔ core structure: ${modules} modules, imports run down ${config.LAYERS.length} layers, no cycle spans folders, no file over ${MAX_LINES} lines`,
+)

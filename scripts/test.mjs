@@ -35,6 +35,7 @@ const bin = (name) => join(root, 'node_modules', '.bin', name)
 
 step('exports maps are in sync', node, ['scripts/exports.mjs', '--check'])
 step('build (tsc ESM + declarations, esbuild CJS)', node, ['scripts/build.mjs'])
+step('API reports are up to date (api-extractor)', node, ['scripts/api-report.mjs', '--check'])
 step('lint and format (biome)', bin('biome'), ['check', '.'])
 step('TSDoc examples on every public export', node, ['scripts/check-tsdoc.mjs'])
 step('core layers, cycles and file sizes (dependency-cruiser)', node, ['scripts/check-layers.mjs'])
