@@ -23,7 +23,9 @@ const folders = (list) => `${SRC}(${list.join('|')})/`
 
 const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
   name: `layer-${layer.join('+')}`,
-  comment: `${layer.join(', ')} may not import a folder above it (${LAYERS.slice(i + 1).flat().join(', ')})`,
+  comment: `${layer.join(', ')} may not import a folder above it (${LAYERS.slice(i + 1)
+    .flat()
+    .join(', ')})`,
   severity: 'error',
   from: { path: folders(layer), pathNot: ENTRY },
   to: { path: folders(LAYERS.slice(i + 1).flat()) },
