@@ -2,7 +2,7 @@
 //
 //   pnpm bench                      # the HTTP adapter benchmark (bench/http/run.mjs), its reported method
 //   pnpm bench http --rounds 5      # arguments after the suite name go to that suite
-//   pnpm bench micro                # bench/micro/verify.mjs, then bench/micro/xfcc.mjs
+//   pnpm bench micro                # bench/micro/verify.mjs, xfcc.mjs, then policy.mjs
 //   pnpm bench tls                  # bench/tls/tls.bench.mjs
 //   pnpm bench grpc                 # bench/grpc/run.mjs
 //   pnpm bench all                  # micro, tls, http (about an hour)
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const SUITES = {
   http: [here('./http/run.mjs')],
-  micro: [here('./micro/verify.mjs'), here('./micro/xfcc.mjs')],
+  micro: [here('./micro/verify.mjs'), here('./micro/xfcc.mjs'), here('./micro/policy.mjs')],
   tls: [here('./tls/tls.bench.mjs')],
   grpc: [here('./grpc/run.mjs')],
 }

@@ -7,20 +7,9 @@ import {
   SpiffeBundle,
   X509Bundle,
 } from '@svidkit/core/bundle'
-import { SvidkitError } from '@svidkit/core/errors'
 import { TrustDomain } from '@svidkit/core/spiffe-id'
-import { TestCA } from '@svidkit/testing'
+import { codeOf, TestCA } from '@svidkit/testing'
 import { beforeAll, describe, expect, test } from 'vitest'
-
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
 
 let ca: TestCA
 let other: TestCA

@@ -7,9 +7,9 @@ import {
 } from '@svidkit/core/federation'
 import { StaticSource } from '@svidkit/core/source'
 import { TrustDomain } from '@svidkit/core/spiffe-id'
-import { TestCA } from '@svidkit/testing'
+import { codeOf, TestCA } from '@svidkit/testing'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { codeOf, errorOf } from './helpers.js'
+import { errorOf } from './helpers.js'
 
 let ca: TestCA
 let webCa: TestCA

@@ -3,9 +3,9 @@ import { SpiffeBundle } from '@svidkit/core/bundle'
 import type { SvidkitError } from '@svidkit/core/errors'
 import { FederatedBundleSource, type FederatedBundleSourceOptions } from '@svidkit/core/federation'
 import { TrustDomain } from '@svidkit/core/spiffe-id'
-import { TestCA, type TestX509Svid } from '@svidkit/testing'
+import { codeOf, TestCA, type TestX509Svid } from '@svidkit/testing'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { codeOf, errorOf, startServer, type TestServer, until } from './helpers.js'
+import { errorOf, startServer, type TestServer, until } from './helpers.js'
 
 let a: TestCA
 let aNext: TestCA // a's next CA, after a CA rotation: same trust domain, new keys

@@ -1,9 +1,9 @@
 import { createServer as createNetServer, type Server as NetServer } from 'node:net'
 import { BundleSet, SpiffeBundle } from '@svidkit/core/bundle'
 import { type FetchBundleOptions, fetchBundle } from '@svidkit/core/federation'
-import { TestCA, type TestX509Svid } from '@svidkit/testing'
+import { codeOf, TestCA, type TestX509Svid } from '@svidkit/testing'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { codeOf, errorOf, respond, startServer, type TestServer } from './helpers.js'
+import { errorOf, respond, startServer, type TestServer } from './helpers.js'
 
 let ca: TestCA
 let otherCa: TestCA

@@ -62,16 +62,6 @@ export function respond(status: number, body: string | Buffer, headers: Record<s
   }
 }
 
-export async function codeOf(fn: () => unknown): Promise<string> {
-  try {
-    await fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
-
 export async function errorOf(fn: () => unknown): Promise<SvidkitError> {
   try {
     await fn()

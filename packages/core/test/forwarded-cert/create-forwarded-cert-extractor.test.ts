@@ -1,20 +1,10 @@
 import type { X509Certificate } from 'node:crypto'
 import { BundleSet, type X509Bundle, type X509BundleSource } from '@svidkit/core/bundle'
-import { SvidkitError } from '@svidkit/core/errors'
 import { createForwardedCertExtractor, type ForwardedCertOptions } from '@svidkit/core/forwarded-cert'
 import { matchId, SpiffeId, type TrustDomain } from '@svidkit/core/spiffe-id'
-import { TestCA } from '@svidkit/testing'
+import { codeOf, TestCA } from '@svidkit/testing'
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
 const b64 = (c: X509Certificate): string => c.raw.toString('base64')
 const sf = (c: X509Certificate): string => `:${b64(c)}:`
 

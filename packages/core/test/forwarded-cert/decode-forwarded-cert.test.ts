@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto'
-import { ForwardedCertError, SvidkitError } from '@svidkit/core/errors'
+import { ForwardedCertError } from '@svidkit/core/errors'
 import {
   DEFAULT_FORWARDED_CERT_MAX_LENGTH,
   decodeForwardedCert,
@@ -7,19 +7,9 @@ import {
   forwardedCertPresets,
 } from '@svidkit/core/forwarded-cert'
 import { verifyX509Svid } from '@svidkit/core/x509-svid'
-import { TestCA, type TestX509Svid } from '@svidkit/testing'
+import { codeOf, TestCA, type TestX509Svid } from '@svidkit/testing'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, test } from 'vitest'
-
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
 
 // Encoders written from each proxy's documented behaviour.
 /** nginx `ngx_escape_uri(..., NGX_ESCAPE_URI_COMPONENT)`: everything but `A-Z a-z 0-9 - . _ ~`, uppercase hex. */

@@ -1,12 +1,11 @@
 import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { SvidkitError } from '@svidkit/core/errors'
 import { jwtSvidInterceptor, withJwtSvid } from '@svidkit/core/http-client'
 import { StaticSource } from '@svidkit/core/source'
 import { matchId, matchMemberOf } from '@svidkit/core/spiffe-id'
 import { createMtlsServerConfig, createSpiffeDispatcher, getTlsCaller } from '@svidkit/core/tls'
-import { TestCA } from '@svidkit/testing'
+import { codeOf, TestCA } from '@svidkit/testing'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { close, HOST, listen, within } from '../tls/helpers.js'
@@ -19,13 +18,6 @@ let otherBase: string
 let other: http.Server
 let mints = 0
 const seen: (string | undefined)[] = []
-
-const codeOf = (err: unknown): string | undefined => {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof SvidkitError) return e.code
-  }
-  return undefined
-}
 
 const payloadOf = (authorization: string | undefined): Record<string, unknown> => {
   const token = authorization!.replace(/^Bearer /, '')

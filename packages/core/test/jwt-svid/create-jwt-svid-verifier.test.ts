@@ -1,9 +1,9 @@
 import { BundleSet, JwtBundle } from '@svidkit/core/bundle'
 import { createJwtSvidVerifier } from '@svidkit/core/jwt-svid'
 import { TrustDomain } from '@svidkit/core/spiffe-id'
-import { generateTestKeyPair, TestCA } from '@svidkit/testing'
+import { codeOf, generateTestKeyPair, TestCA } from '@svidkit/testing'
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
-import { codeOf, nowSeconds, signJws } from './helpers.js'
+import { nowSeconds, signJws } from './helpers.js'
 
 let ca: TestCA
 let other: TestCA

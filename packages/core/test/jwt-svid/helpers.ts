@@ -33,17 +33,6 @@ export function signJws(header: Record<string, unknown>, payload: unknown, key?:
   return `${input}.${sig.toString('base64url')}`
 }
 
-/** The code of the SvidkitError `fn` throws, or 'OK'; any other error fails the test. */
-export const codeOf = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
-
 /** The SvidkitError `fn` throws (fails the test when it returns or throws something else). */
 export const errorOf = (fn: () => unknown): SvidkitError => {
   try {

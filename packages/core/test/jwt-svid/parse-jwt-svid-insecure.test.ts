@@ -1,8 +1,8 @@
 import { createSecretKey } from 'node:crypto'
 import { parseJwtSvidInsecure } from '@svidkit/core/jwt-svid'
-import { generateTestKeyPair, type TestKeyPair } from '@svidkit/testing'
+import { codeOf, generateTestKeyPair, type TestKeyPair } from '@svidkit/testing'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { codeOf, errorOf, nowSeconds, signJws } from './helpers.js'
+import { errorOf, nowSeconds, signJws } from './helpers.js'
 
 let key1: TestKeyPair
 let stranger: TestKeyPair

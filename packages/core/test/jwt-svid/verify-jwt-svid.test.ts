@@ -7,9 +7,9 @@ import {
   type VerifyJwtSvidOptions,
   verifyJwtSvid,
 } from '@svidkit/core/jwt-svid'
-import { generateTestKeyPair, TestCA, type TestKeyPair } from '@svidkit/testing'
+import { codeOf, generateTestKeyPair, TestCA, type TestKeyPair } from '@svidkit/testing'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { b64, codeOf, errorOf, nowSeconds, signJws } from './helpers.js'
+import { b64, errorOf, nowSeconds, signJws } from './helpers.js'
 
 // go-spiffe svid/jwtsvid/svid_test.go: ES384 key1, RSA-2048 key2; bundle "trustdomain" has
 // authority1 → key1 and authority2 → key2.

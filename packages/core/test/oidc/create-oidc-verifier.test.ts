@@ -3,9 +3,8 @@ import https, { createServer, type Server } from 'node:https'
 import { syncBuiltinESMExports } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { rootCertificates } from 'node:tls'
-import { SvidkitError } from '@svidkit/core/errors'
 import { createOidcVerifier, type OidcIssuerOptions } from '@svidkit/core/oidc'
-import { TestCA } from '@svidkit/testing'
+import { codeOf, TestCA } from '@svidkit/testing'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
 
@@ -94,16 +93,6 @@ async function mint(
   })
     .setProtectedHeader({ alg: 'RS256', kid: key.kid, ...header } as { alg: string })
     .sign(key.priv)
-}
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p
-    return 'OK'
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
 }
 
 describe('OIDC verification', () => {

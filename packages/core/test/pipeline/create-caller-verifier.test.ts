@@ -1,15 +1,12 @@
 import type { X509Certificate } from 'node:crypto'
-import { createServer } from 'node:http'
-import { type AddressInfo, connect } from 'node:net'
 import { compileRoute } from '@svidkit/core/adapter'
 import { memorySink } from '@svidkit/core/audit'
 import { BundleSet } from '@svidkit/core/bundle'
 import { createCallerVerifier } from '@svidkit/core/caller'
-import { SvidkitError } from '@svidkit/core/errors'
 import { createPolicyAuthorizer, definePolicy } from '@svidkit/core/policy'
 import { matchId, SpiffeId } from '@svidkit/core/spiffe-id'
 import { formatXfcc } from '@svidkit/core/xfcc'
-import { TestCA, type TestX509Svid } from '@svidkit/testing'
+import { codeOf, TestCA, type TestX509Svid } from '@svidkit/testing'
 import { beforeAll, describe, expect, test } from 'vitest'
 
 let ca: TestCA
@@ -27,16 +24,6 @@ function socketOf(chain: readonly X509Certificate[]) {
     n.issuerCertificate = nodes[i + 1] ?? n
   })
   return { encrypted: true, getPeerCertificate: () => nodes[0] ?? {} }
-}
-
-const codeOf = async (fn: () => unknown): Promise<string> => {
-  try {
-    await fn()
-    return 'OK'
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
 }
 
 beforeAll(async () => {

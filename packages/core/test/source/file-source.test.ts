@@ -5,7 +5,7 @@ import { BundleSet, marshalBundleMap } from '@svidkit/core/bundle'
 import { SvidkitError } from '@svidkit/core/errors'
 import { FileSource, type FileSourceOptions } from '@svidkit/core/source'
 import { TrustDomain } from '@svidkit/core/spiffe-id'
-import { TestCA, type TestX509Svid } from '@svidkit/testing'
+import { codeOf, TestCA, type TestX509Svid } from '@svidkit/testing'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
 
 let ca: TestCA
@@ -48,16 +48,6 @@ async function writeHelperFiles(
   await writeFile(join(dir, 'svid.pem'), svid.certificatesPem)
   await writeFile(join(dir, 'svid_key.pem'), svid.privateKeyPem, { mode: 0o600 })
   await writeFile(join(dir, 'svid_bundle.pem'), bundlePem)
-}
-
-const codeOf = async (fn: () => unknown): Promise<string> => {
-  try {
-    await fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
 }
 
 async function errorOf(fn: () => unknown): Promise<SvidkitError> {

@@ -1,23 +1,12 @@
 import { BundleSet } from '@svidkit/core/bundle'
-import { SvidkitError } from '@svidkit/core/errors'
 import { StaticSource } from '@svidkit/core/source'
 import { TrustDomain } from '@svidkit/core/spiffe-id'
-import { TestCA } from '@svidkit/testing'
+import { codeOf, TestCA } from '@svidkit/testing'
 import { beforeAll, describe, expect, test } from 'vitest'
 
 let ca: TestCA
 let other: TestCA
 const td = TrustDomain.parse('static.test')
-
-const codeOf = async (fn: () => unknown): Promise<string> => {
-  try {
-    await fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
 
 beforeAll(async () => {
   ca = await TestCA.create({ trustDomain: td })

@@ -1,17 +1,7 @@
-import { SvidkitError } from '@svidkit/core/errors'
 import { SpiffeId, TrustDomain } from '@svidkit/core/spiffe-id'
+import { codeOf } from '@svidkit/testing'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
 
 const TD_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789.-_'
 const PATH_CHARS = `${TD_CHARS}ABCDEFGHIJKLMNOPQRSTUVWXYZ`
@@ -101,11 +91,12 @@ describe('SpiffeId.parse: go-spiffe TestFromString vectors', () => {
   })
 
   test('messages follow "<domain>: <reason>"', () => {
-    try {
-      SpiffeId.parse('spiffe://trustdomain/path/')
-    } catch (err) {
-      expect((err as Error).message).toBe('spiffeid: path cannot have a trailing slash')
-    }
+    expect(() => SpiffeId.parse('spiffe://trustdomain/path/')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_SPIFFE_ID_PATH_TRAILING_SLASH',
+        message: 'spiffeid: path cannot have a trailing slash',
+      }),
+    )
   })
 })
 

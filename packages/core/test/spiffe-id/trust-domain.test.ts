@@ -1,16 +1,6 @@
-import { SvidkitError } from '@svidkit/core/errors'
 import { TrustDomain } from '@svidkit/core/spiffe-id'
+import { codeOf } from '@svidkit/testing'
 import { expect, test } from 'vitest'
-
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
 
 // go-spiffe trustdomain_test.go
 test.each([

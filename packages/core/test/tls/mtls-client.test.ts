@@ -2,7 +2,6 @@ import http from 'node:http'
 import http2 from 'node:http2'
 import https from 'node:https'
 import tls from 'node:tls'
-import { SvidkitError } from '@svidkit/core/errors'
 import { StaticSource } from '@svidkit/core/source'
 import { matchId, matchMemberOf } from '@svidkit/core/spiffe-id'
 import {
@@ -13,7 +12,7 @@ import {
   getTlsCaller,
   type TlsPeer,
 } from '@svidkit/core/tls'
-import { TestCA, type TestX509Svid } from '@svidkit/testing'
+import { codeOf, TestCA, type TestX509Svid } from '@svidkit/testing'
 import { fetch as undiciFetch } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { byteCountingServer, close, HOST, httpsGet, listen, sleep, within } from './helpers.js'
@@ -25,13 +24,6 @@ let clientSvid: TestX509Svid
 let serverSource: StaticSource
 let clientSource: StaticSource
 const cleanup: (() => Promise<void>)[] = []
-
-const codeOf = (err: unknown): string | undefined => {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof SvidkitError) return e.code
-  }
-  return undefined
-}
 
 beforeAll(async () => {
   caA = await TestCA.create({ trustDomain: 'a.test' })

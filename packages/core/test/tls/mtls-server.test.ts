@@ -4,7 +4,7 @@ import tls from 'node:tls'
 import { memorySink } from '@svidkit/core/audit'
 import { X509Bundle } from '@svidkit/core/bundle'
 import type { SpiffeCaller } from '@svidkit/core/caller'
-import { SvidkitError } from '@svidkit/core/errors'
+import type { SvidkitError } from '@svidkit/core/errors'
 import {
   type AuthorizationInput,
   authorizeAny,
@@ -16,7 +16,7 @@ import {
 import { StaticSource } from '@svidkit/core/source'
 import { matchMemberOf, matchOneOf } from '@svidkit/core/spiffe-id'
 import { createMtlsServerConfig, getTlsCaller, type TlsPeer } from '@svidkit/core/tls'
-import { TestCA, type TestX509Svid } from '@svidkit/testing'
+import { codeOf, TestCA, type TestX509Svid } from '@svidkit/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import {
   close,
@@ -42,8 +42,6 @@ const asClient = (svid: TestX509Svid, ca: TestCA = caA): RawClient => ({
   cert: svid.certificatesPem,
   ca: ca.certificate.toString(),
 })
-
-const codeOf = (err: unknown): string | undefined => (err instanceof SvidkitError ? err.code : undefined)
 
 function describeCaller(c: SpiffeCaller | undefined): Record<string, unknown> | null {
   if (!c) return null

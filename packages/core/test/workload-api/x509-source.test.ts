@@ -2,26 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type ServerWritableStream, status } from '@grpc/grpc-js'
-import { SvidkitError } from '@svidkit/core/errors'
+import type { SvidkitError } from '@svidkit/core/errors'
 import { TrustDomain } from '@svidkit/core/spiffe-id'
 import { WorkloadApiClient, X509Source } from '@svidkit/core/workload-api'
 import type { X509Svid } from '@svidkit/core/x509-svid'
-import { DevAgent } from '@svidkit/testing'
+import { codeOf, DevAgent } from '@svidkit/testing'
 import { afterEach, describe, expect, test } from 'vitest'
 import { startFakeServer } from './fake-server.js'
 
 const backoff = { initialMs: 50, maxMs: 200 }
 const td = (name: string) => TrustDomain.parse(name)
-
-const codeOf = async (fn: () => unknown): Promise<string> => {
-  try {
-    await fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
 
 const dirs: string[] = []
 const socketPath = (): string => {

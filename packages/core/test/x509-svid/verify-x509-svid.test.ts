@@ -1,24 +1,13 @@
 import { X509Certificate } from 'node:crypto'
 import { BundleSet, X509Bundle } from '@svidkit/core/bundle'
-import { SvidkitError } from '@svidkit/core/errors'
 import type { TrustDomain } from '@svidkit/core/spiffe-id'
 import { type VerifyX509SvidOptions, verifyX509Svid } from '@svidkit/core/x509-svid'
-import { generateTestKeyPair, KeyUsageFlags, TestCA } from '@svidkit/testing'
+import { codeOf, generateTestKeyPair, KeyUsageFlags, TestCA } from '@svidkit/testing'
 import { beforeAll, describe, expect, test } from 'vitest'
 
 let ca1: TestCA
 let ca2: TestCA
 let bundles: BundleSet
-
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
 
 beforeAll(async () => {
   ca1 = await TestCA.create({ trustDomain: 'domain1.test' })

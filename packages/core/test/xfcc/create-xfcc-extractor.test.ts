@@ -2,9 +2,9 @@ import { createHash, type X509Certificate } from 'node:crypto'
 import { BundleSet, type X509Bundle, type X509BundleSource } from '@svidkit/core/bundle'
 import { matchAny, matchId, type TrustDomain } from '@svidkit/core/spiffe-id'
 import { createXfccExtractor, formatXfcc, type XfccElement, type XfccOptions } from '@svidkit/core/xfcc'
-import { TestCA, type TestX509Svid } from '@svidkit/testing'
+import { codeOf, TestCA, type TestX509Svid } from '@svidkit/testing'
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
-import { codeOf, envoyUrlEncode } from './helpers.js'
+import { envoyUrlEncode } from './helpers.js'
 
 const peer = { peerAddress: '127.0.0.1' }
 

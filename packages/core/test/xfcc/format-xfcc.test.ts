@@ -1,8 +1,9 @@
 import { XfccError } from '@svidkit/core/errors'
 import { formatXfcc, parseXfcc, type XfccElement } from '@svidkit/core/xfcc'
+import { codeOf } from '@svidkit/testing'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { codeOf, plain } from './helpers.js'
+import { plain } from './helpers.js'
 
 describe('formatXfcc', () => {
   test('writes Envoy spelling, quotes Subject/Cert/Chain, joins with "," and no space', () => {

@@ -1,16 +1,3 @@
-import { SvidkitError } from '@svidkit/core/errors'
-
-/** The `code` of the svidkit error `fn` throws, or `'OK'`. Any other throw fails the test. */
-export function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
-
 /** A plain-object copy, so results compare with `toEqual` regardless of their prototype. */
 export function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T

@@ -1,6 +1,7 @@
 import { createXfccExtractor, parseXfcc, selectXfccCaller } from '@svidkit/core/xfcc'
+import { codeOf } from '@svidkit/testing'
 import { describe, expect, test } from 'vitest'
-import { codeOf, plain } from './helpers.js'
+import { plain } from './helpers.js'
 
 // What Envoy appends (APPEND_FORWARD, Subject + URI) for the real client `spiffe://a.test/web`.
 const REAL = 'By=spiffe://a.test/api;Hash=0a1b;Subject="CN=web,O=Example";URI=spiffe://a.test/web'

@@ -1,7 +1,8 @@
 import { XfccError } from '@svidkit/core/errors'
 import { DEFAULT_XFCC_MAX_LENGTH, parseXfcc, type XfccElement } from '@svidkit/core/xfcc'
+import { codeOf } from '@svidkit/testing'
 import { describe, expect, test } from 'vitest'
-import { codeOf, plain } from './helpers.js'
+import { plain } from './helpers.js'
 
 type Expected = Record<string, string[]>[] | string
 

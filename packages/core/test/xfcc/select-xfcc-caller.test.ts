@@ -1,7 +1,7 @@
 import { matchId, matchMemberOf, matchOneOf, SpiffeId } from '@svidkit/core/spiffe-id'
 import { parseXfcc, selectXfccCaller } from '@svidkit/core/xfcc'
+import { codeOf } from '@svidkit/testing'
 import { describe, expect, test } from 'vitest'
-import { codeOf } from './helpers.js'
 
 const select = (header: string, options?: Parameters<typeof selectXfccCaller>[1]) =>
   selectXfccCaller(parseXfcc(header), options)

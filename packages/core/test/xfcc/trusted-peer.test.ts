@@ -1,9 +1,9 @@
 import { BlockList } from 'node:net'
 import { matchId, matchMemberOf, SpiffeId } from '@svidkit/core/spiffe-id'
 import { createXfccExtractor, type TrustedPeerOptions } from '@svidkit/core/xfcc'
+import { codeOf } from '@svidkit/testing'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { codeOf } from './helpers.js'
 
 const HEADER = 'By=spiffe://a.test/api;URI=spiffe://a.test/web'
 

@@ -2,11 +2,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client, credentials, Metadata, status } from '@grpc/grpc-js'
-import { SvidkitError } from '@svidkit/core/errors'
+import type { SvidkitError } from '@svidkit/core/errors'
 import { fetchBundle } from '@svidkit/core/federation'
 import { TrustDomain } from '@svidkit/core/spiffe-id'
 import { fetchJwtSvid, WorkloadApiClient, X509Source } from '@svidkit/core/workload-api'
 import {
+  codeOf,
   DevAgent,
   type DevAgentPeer,
   loadDevAgentConfig,
@@ -24,16 +25,6 @@ const tempDir = (): string => {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
-
-const codeOf = async (fn: () => unknown): Promise<string> => {
-  try {
-    await fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
 
 const ids = async (address: string): Promise<string[]> => {
   const c = new WorkloadApiClient({ address })
