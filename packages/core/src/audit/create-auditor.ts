@@ -6,7 +6,7 @@ import {
   createAuditEvent,
   createAuthenticationFailureEvent,
 } from './audit-event.js'
-import { recordDecisionTelemetry } from './otel.js'
+import { recordDecisionTelemetry, telemetryIsListening } from './otel.js'
 import { type AuditLogger, type AuditSink, loggerSink, noopSink } from './sinks.js'
 
 /**
@@ -46,8 +46,11 @@ export interface AuditorOptions {
  * ```
  */
 export interface Auditor {
-  /** Builds the event, writes it and reports it; never throws. Returns the event. */
-  record(input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent
+  /**
+   * Builds the event, writes it and reports it; never throws. Returns the event, or `undefined` when
+   * nothing would read it (no sink, and no OpenTelemetry span or SDK): then it is not even built.
+   */
+  record(input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent | undefined
   /** Records a request refused before a caller was established (see `createAuthenticationFailureEvent`). */
   recordFailure(
     failure: {
@@ -57,7 +60,7 @@ export interface Auditor {
       reason: string
     },
     latencyMs: number,
-  ): AuditEvent
+  ): AuditEvent | undefined
 }
 
 function validateClaimPaths(paths: readonly ClaimPath[] | undefined): readonly ClaimPath[] | undefined {
@@ -112,9 +115,11 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     if (telemetry) recordDecisionTelemetry(event)
     return event
   }
+  // Lazy: with no sink and no telemetry reader, a decision costs nothing here.
+  const silent = (): boolean => sink === noopSink && (!telemetry || !telemetryIsListening())
   return Object.freeze({
-    record: (input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent =>
-      emit(createAuditEvent(input, decision, claims ? { latencyMs, claims } : { latencyMs })),
+    record: (input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent | undefined =>
+      silent() ? undefined : emit(createAuditEvent(input, decision, claims ? { latencyMs, claims } : { latencyMs })),
     recordFailure: (
       failure: {
         operation: AuthorizationInput['operation']
@@ -123,6 +128,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
         reason: string
       },
       latencyMs: number,
-    ): AuditEvent => emit(createAuthenticationFailureEvent(failure, { latencyMs })),
+    ): AuditEvent | undefined =>
+      silent() ? undefined : emit(createAuthenticationFailureEvent(failure, { latencyMs })),
   })
 }

@@ -79,7 +79,24 @@ export const telemetryNames = Object.freeze({
 } as const)
 
 let api: OtelApi | null | undefined
-let instruments: { provider: unknown; counter: Counter; histogram: Histogram } | undefined
+let instruments: { provider: unknown; real: boolean; counter: Counter; histogram: Histogram } | undefined
+
+let noopMeter: unknown
+
+/**
+ * Whether an OpenTelemetry reader would see a decision now: an active span, or a meter provider other
+ * than the API's no-op one (an SDK registered). Without either, svidkit builds no telemetry at all.
+ * @internal
+ */
+export function telemetryIsListening(): boolean {
+  const a = otel()
+  if (!a) return false
+  try {
+    return a.trace.getActiveSpan() !== undefined || getInstruments(a).real
+  } catch {
+    return false
+  }
+}
 
 /** Loads `@opentelemetry/api` once; `null` when it is not installed or fails to load. */
 function otel(): OtelApi | null {
@@ -94,13 +111,16 @@ function otel(): OtelApi | null {
   return api
 }
 
-function getInstruments(a: OtelApi): { counter: Counter; histogram: Histogram } {
+function getInstruments(a: OtelApi): { real: boolean; counter: Counter; histogram: Histogram } {
   // There is no proxy meter provider: re-create the instruments when the global provider changes.
   const provider = a.metrics.getMeterProvider()
   if (instruments?.provider !== provider) {
     const meter = provider.getMeter(telemetryNames.meter)
+    // The API hands out its no-op provider until an SDK registers one.
+    noopMeter ??= (a as { createNoopMeter?: () => unknown }).createNoopMeter?.()
     instruments = {
       provider,
+      real: noopMeter === undefined || (meter as object).constructor !== (noopMeter as object).constructor,
       counter: meter.createCounter(telemetryNames.decisionsCounter, {
         description: 'Authorization decisions, by decision and channel',
       }),
@@ -147,7 +167,8 @@ export function recordDecisionTelemetry(event: AuditEvent, options: DecisionTele
       span.setAttributes(attrs)
     }
     if (!a) return
-    const { counter, histogram } = getInstruments(a)
+    const { real, counter, histogram } = getInstruments(a)
+    if (!real) return
     const labels: Attrs = {
       [telemetryNames.decision]: event.decision,
       [telemetryNames.channel]: event.channel ?? 'none',

@@ -11,7 +11,13 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api'
-import { createAuditEvent, createAuditor, recordDecisionTelemetry, telemetryNames } from '@svidkit/core/audit'
+import {
+  createAuditEvent,
+  createAuditor,
+  memorySink,
+  recordDecisionTelemetry,
+  telemetryNames,
+} from '@svidkit/core/audit'
 import { type AuthorizationInput, callerFromId, type Decision } from '@svidkit/core/policy'
 import { afterEach, describe, expect, test } from 'vitest'
 
@@ -97,6 +103,19 @@ describe('OpenTelemetry', () => {
     expect(() => createAuditor().record(input, decision, 0.5)).not.toThrow()
   })
 
+  test('lazy: with no sink and no SDK or span, no event is built; a sink or a reader gets it', () => {
+    expect(createAuditor().record(input, decision, 0.5)).toBeUndefined()
+    expect(
+      createAuditor().recordFailure(
+        { operation: input.operation, self: undefined, code: 'X', reason: 'r' },
+        1,
+      ),
+    ).toBeUndefined()
+    const sink = memorySink()
+    expect(createAuditor({ sink }).record(input, decision, 0.5)).toMatchObject({ decision: 'deny' })
+    expect(sink.events).toHaveLength(1)
+  })
+
   test('a meter provider registered through the global setter receives the counter and histogram', () => {
     const adds: [string, number, unknown][] = []
     const records: [string, number, unknown][] = []
@@ -117,7 +136,7 @@ describe('OpenTelemetry', () => {
     // Record once before registering: instruments must be re-created for the new provider.
     createAuditor().record(input, decision, 1)
     expect(metrics.setGlobalMeterProvider(provider)).toBe(true)
-    createAuditor().record(input, decision, 0.25)
+    expect(createAuditor().record(input, decision, 0.25)).toMatchObject({ decision: 'deny', latencyMs: 0.25 })
     createAuditor().record(input, { ...decision, decision: 'allow' }, 0.5)
     expect(adds).toEqual([
       ['svidkit.decisions', 1, { 'svidkit.decision': 'deny', 'svidkit.channel': 'xfcc' }],
