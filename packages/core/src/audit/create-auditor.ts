@@ -119,7 +119,9 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   const silent = (): boolean => sink === noopSink && (!telemetry || !telemetryIsListening())
   return Object.freeze({
     record: (input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent | undefined =>
-      silent() ? undefined : emit(createAuditEvent(input, decision, claims ? { latencyMs, claims } : { latencyMs })),
+      silent()
+        ? undefined
+        : emit(createAuditEvent(input, decision, claims ? { latencyMs, claims } : { latencyMs })),
     recordFailure: (
       failure: {
         operation: AuthorizationInput['operation']

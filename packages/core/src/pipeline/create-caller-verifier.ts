@@ -15,6 +15,7 @@ import { CredentialsError } from '../errors/domain-errors.js'
 import { toSvidkitError } from '../errors/to-svidkit-error.js'
 import { optionsFailure } from '../internal/options.js'
 import { type MaybePromise, settle } from '../internal/settle.js'
+import type { JwtSvid } from '../jwt-svid/jwt-svid.js'
 import type { OidcToken } from '../oidc/create-oidc-verifier.js'
 import type { AuthorizationInput, Authorizer, Decision } from '../policy/types.js'
 import { firstCaptures, PathTemplate } from '../spiffe-id/path-template.js'
@@ -27,12 +28,15 @@ import type {
   VerifiedCall,
   VerifyCallerOptions,
 } from './caller-verifier.js'
+import { createCallerMemo } from './create-caller-memo.js'
 import { createChannels } from './create-channels.js'
 import { createMtlsIdentities } from './create-mtls-identities.js'
 import type { Identity } from './identity.js'
 import { verifyCredentials } from './verify-credentials.js'
 
 const NO_CAPTURES: Readonly<Record<string, string>> = Object.freeze({})
+const bundleListeners = new WeakMap<CallerVerifier, () => void>()
+const ANONYMOUS: VerifiedCall = Object.freeze({ caller: undefined, decision: undefined })
 const bad = optionsFailure('createCallerVerifier')
 
 /**
@@ -87,8 +91,12 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
     }
     return captures
   }
-  // A caller built from a certificate alone (no token) is the same for the whole connection.
-  const certificateCallers = new WeakMap<Identity, Caller>()
+  // Stable identities, callers and results for repeated callers; replaced when the bundles change.
+  let memo = createCallerMemo()
+  const onBundles = (): void => {
+    memo = createCallerMemo()
+  }
+  watchBundles(options.bundles, onBundles)
 
   const auditor = auditorOf(options.audit)
   const authorizer = options.authorizer
@@ -103,7 +111,7 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
   const callerOf = (
     identities: readonly Identity[],
     user: OidcToken | undefined,
-    jwtSvid: Identity['jwt'],
+    jwtSvid: JwtSvid | undefined,
   ): Caller | undefined => {
     const primary = identities[0]
     if (primary === undefined) {
@@ -116,28 +124,25 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
           })
         : undefined
     }
-    const certificateOnly = primary.channel === 'mtls' && !jwtSvid && !user
-    if (certificateOnly) {
-      const known = certificateCallers.get(primary)
-      if (known) return known
-    }
     const token = primary.jwt ?? (jwtSvid?.id.equals(primary.spiffeId) ? jwtSvid : undefined)
-    const claims = token?.claims
-    const caller = spiffeCaller({
-      channel: primary.channel,
-      spiffeId: primary.spiffeId,
-      captures: capturesOf(primary.spiffeId),
-      scopes: claims ? readScopes(claims) : undefined,
-      claims,
-      expiresAt: minDate(primary.expiresAt, token?.expiresAt),
-      certificate: primary.certificate,
-      user: user ? userOf(user) : undefined,
-    })
-    if (certificateOnly) certificateCallers.set(primary, caller)
-    return caller
+    const build = (): Caller => {
+      const claims = token?.claims
+      return spiffeCaller({
+        channel: primary.channel,
+        spiffeId: primary.spiffeId,
+        captures: capturesOf(primary.spiffeId),
+        scopes: claims ? readScopes(claims) : undefined,
+        claims,
+        expiresAt: minDate(primary.expiresAt, token?.expiresAt),
+        certificate: primary.certificate,
+        user: user ? userOf(user) : undefined,
+      })
+    }
+    // An OIDC user is verified per request (asynchronously): that caller is not remembered.
+    return user ? build() : memo.caller(primary, token, build)
   }
 
-  return Object.freeze({
+  const verifier: CallerVerifier = Object.freeze({
     channels: channels.order,
     headers: channels.headers,
     identityTemplates: Object.freeze(templates.map((t) => t.template)),
@@ -169,20 +174,17 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
       }
       const decide = (caller: Caller | undefined): MaybePromise<VerifiedCall> => {
         if (caller === undefined) {
-          if (call.optional) return { caller: undefined, decision: undefined }
+          if (call.optional) return ANONYMOUS
           throw missing()
         }
         const input: AuthorizationInput = { caller, self: me, operation }
-        return settle(
-          authorizeChain(input, [call.requirement, authorizer], auditor, elapsed),
-          (decision) => ({
-            caller,
-            decision,
-          }),
+        const m = memo
+        return settle(authorizeChain(input, [call.requirement, authorizer], auditor, elapsed), (decision) =>
+          m.verified(caller, decision),
         )
       }
       try {
-        const v = verifyCredentials(channels, mtlsIdentity, credentials)
+        const v = verifyCredentials(channels, mtlsIdentity, memo, credentials)
         if (v.oidcToken) {
           return v.oidcToken
             .then((t) => {
@@ -206,6 +208,9 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
       }
     },
   } satisfies CallerVerifier)
+  // The bundle listener holds `onBundles` weakly: the verifier keeps it alive.
+  bundleListeners.set(verifier, onBundles)
+  return verifier
 }
 
 /** The service's own SPIFFE ID: a fixed one, or the current SVID of a source. */
@@ -242,4 +247,27 @@ function minDate(a: Date | undefined, b: Date | undefined): Date | undefined {
   if (!a) return b
   if (!b) return a
   return a.getTime() <= b.getTime() ? a : b
+}
+
+/**
+ * Calls `onChange` whenever one of the bundle sources reports new bundles (sources with `on`, such as
+ * X509Source, BundleSource and FileSource). The listener holds the verifier only weakly, and removes
+ * itself once the verifier is gone.
+ */
+function watchBundles(given: CallerVerifierOptions['bundles'], onChange: () => void): void {
+  type Watchable = {
+    on?: (e: 'update', l: () => void) => unknown
+    off?: (e: 'update', l: () => void) => unknown
+  }
+  const sources = (Array.isArray(given) ? given : [given]) as readonly Watchable[]
+  const ref = new WeakRef(onChange)
+  for (const source of sources) {
+    if (typeof source?.on !== 'function') continue
+    const listener = (): void => {
+      const fn = ref.deref()
+      if (fn) fn()
+      else source.off?.('update', listener)
+    }
+    source.on('update', listener)
+  }
 }

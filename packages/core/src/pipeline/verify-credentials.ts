@@ -4,6 +4,7 @@ import { CredentialsError, JwtSvidError } from '../errors/domain-errors.js'
 import type { JwtSvid } from '../jwt-svid/jwt-svid.js'
 import type { OidcToken } from '../oidc/create-oidc-verifier.js'
 import type { CallerCredentials } from './caller-verifier.js'
+import type { CallerMemo } from './create-caller-memo.js'
 import type { Channels } from './create-channels.js'
 import type { Identity } from './identity.js'
 import { readBearerToken } from './read-bearer-token.js'
@@ -23,6 +24,7 @@ export interface VerifiedCredentials {
 export function verifyCredentials(
   channels: Channels,
   mtlsIdentity: (c: CallerCredentials) => Identity | undefined,
+  memo: CallerMemo,
   credentials: CallerCredentials,
 ): VerifiedCredentials {
   const { accepted, xfcc, forwarded, jwt, oidc } = channels
@@ -36,8 +38,7 @@ export function verifyCredentials(
         peerAddress: credentials.peerAddress,
         peerSpiffeId: mtls?.spiffeId,
       })
-      if (r)
-        proxied = { channel: 'xfcc', spiffeId: r.caller, certificate: r.certificate, expiresAt: r.expiresAt }
+      if (r) proxied = memo.proxied(r.caller, r.certificate, r.expiresAt)
     }
     if (forwarded && credentials.forwardedCert != null) {
       const r = forwarded.extract({
@@ -55,9 +56,7 @@ export function verifyCredentials(
           `the XFCC caller "${proxied.spiffeId}" is not the forwarded-certificate caller "${r.caller}"`,
         )
       }
-      if (r && !proxied) {
-        proxied = { channel: 'xfcc', spiffeId: r.caller, certificate: r.certificate, expiresAt: r.expiresAt }
-      }
+      if (r && !proxied) proxied = memo.proxied(r.caller, r.certificate, r.expiresAt)
     }
   }
 
@@ -101,9 +100,7 @@ export function verifyCredentials(
   for (const c of channels.order) {
     if (c === 'xfcc' && proxied) identities.push(proxied)
     if (c === 'mtls' && mtls) identities.push(mtls)
-    if (c === 'jwt' && jwtSvid) {
-      identities.push({ channel: 'jwt', spiffeId: jwtSvid.id, expiresAt: jwtSvid.expiresAt, jwt: jwtSvid })
-    }
+    if (c === 'jwt' && jwtSvid) identities.push(memo.jwt(jwtSvid))
   }
   // When a trusted proxy vouches for the caller, the mTLS peer is the proxy, not the caller.
   const certIdentity = identities.find((i) => i.channel !== 'jwt' && !(i.channel === 'mtls' && proxied))

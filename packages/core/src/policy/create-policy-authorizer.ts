@@ -3,6 +3,7 @@ import { OptionsError } from '../errors/domain-errors.js'
 import { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import { getCompiledPolicy, isCompiledPolicy } from './compile-policy.js'
 import type { CompiledPolicy } from './compiled-policy.js'
+import { createDecisionCache } from './decision-cache.js'
 import { definePolicy } from './define-policy.js'
 import { evaluateCompiled, routingOf } from './evaluate-policy.js'
 import type { AuthorizationInput, Decision, Policy, PolicyDocument, SyncAuthorizer } from './types.js'
@@ -19,6 +20,12 @@ import type { AuthorizationInput, Decision, Policy, PolicyDocument, SyncAuthoriz
 export interface PolicyAuthorizerOptions {
   /** The service's own SPIFFE ID, used when `input.self` is `undefined` (for `sameAs: self`). */
   self?: SpiffeId | string
+  /**
+   * Remember each decision per caller object (and self, operation, routing), up to 256 per caller;
+   * default on, and always off for a policy whose rules read token claims (`when`). A decision is a
+   * pure function of those inputs, so this changes no outcome; `false` evaluates every request.
+   */
+  cache?: boolean
 }
 
 /**
@@ -56,6 +63,9 @@ export function createPolicyAuthorizer(
   if (options === null || typeof options !== 'object') {
     throw new OptionsError('ERR_OPTIONS_INVALID', 'createPolicyAuthorizer: options must be an object')
   }
+  if (options.cache !== undefined && typeof options.cache !== 'boolean') {
+    throw new OptionsError('ERR_OPTIONS_INVALID', 'createPolicyAuthorizer: "cache" must be a boolean')
+  }
   let self: SpiffeId | undefined
   if (options.self !== undefined) {
     self = typeof options.self === 'string' ? SpiffeId.tryParse(options.self) : options.self
@@ -78,10 +88,19 @@ export function createPolicyAuthorizer(
     }
     return c
   }
+  const decide = (input: AuthorizationInput): Decision => evaluateCompiled(compiledFor(input), input)
+  // Decisions are remembered per caller object unless a rule reads token claims (`when`).
+  const cache = options.cache === false || usesClaims(loaded) ? undefined : createDecisionCache()
+  const evaluate = cache ? (input: AuthorizationInput): Decision => cache.get(input, decide) : decide
   const authorize =
     self === undefined
-      ? (input: AuthorizationInput): Decision => evaluateCompiled(compiledFor(input), input)
+      ? evaluate
       : (input: AuthorizationInput): Decision =>
-          evaluateCompiled(compiledFor(input), input.self === undefined ? { ...input, self } : input)
+          evaluate(input.self === undefined ? { ...input, self } : input)
   return Object.freeze({ policy: loaded, authorize })
+}
+
+/** Whether any rule has claim conditions: their decisions are never cached. */
+function usesClaims(policy: Policy): boolean {
+  return policy.document.rules.some((r) => r.when !== undefined && r.when.length > 0)
 }

@@ -417,3 +417,43 @@ describe('a credential that is present is never ignored', () => {
     ).toBe('OK')
   })
 })
+
+describe('repeated callers are the same objects (the decision fast path rests on it)', () => {
+  test('per connection, per forwarded header and per token; results too; a bundle change starts afresh', async () => {
+    const { StaticSource } = await import('@svidkit/core/source')
+    const server = await ca.issueX509Svid({ id: '/ns/shop/sa/orders' })
+    const source = new StaticSource({ svid: server, bundles })
+    const policy = createPolicyAuthorizer(
+      definePolicy({ rules: [{ id: 'all', from: [{ trustDomains: ['example.org'] }] }] }),
+    )
+    const v = createCallerVerifier({
+      bundles: source,
+      jwt: { audience: 'orders' },
+      mtls: false,
+      xfcc: {},
+      authorizer: policy,
+      audit: false,
+    })
+    const token = await ca.mintJwtSvid({ subject: '/ns/shop/sa/web', audience: 'orders' })
+    const header = formatXfcc([{ uri: ['spiffe://example.org/ns/shop/sa/admin'] }])
+    const byToken = () =>
+      v.verifyCaller({ operation: op, authorization: `Bearer ${token}` }) as {
+        caller: unknown
+        decision: unknown
+      }
+    const byHeader = () =>
+      v.verifyCaller({ operation: op, xfcc: Buffer.from(header).toString(), peerAddress: '127.0.0.1' }) as {
+        caller: unknown
+      }
+    const t1 = byToken()
+    expect(byToken()).toBe(t1)
+    expect(byToken().decision).toBe(t1.decision)
+    const h1 = byHeader()
+    expect(byHeader().caller).toBe(h1.caller)
+    source.update({ bundles })
+    expect(byToken().caller).not.toBe(t1.caller)
+    expect(byHeader().caller).not.toBe(h1.caller)
+    expect(byToken().caller).toEqual(t1.caller)
+    await source.close()
+  })
+})
