@@ -197,11 +197,11 @@ export function createXfccExtractor(options: XfccOptions = {}): XfccExtractor {
   }
   if (certCheck !== 'off' && bundles === undefined) bad(`certCheck "${certCheck}" needs bundles`)
   const skew = checkClockSkew(options.clockSkewSeconds, 'xfcc options: clockSkewSeconds')
-  // Proxies repeat identical headers: remember the last few selections. Measured on a 170-byte
-  // Istio header: parse + select ≈ 1.5–2.5 µs, a hit ≈ 0.5 µs (a fresh header string must still be
-  // hashed). Keys are exact header strings; only successful selections are kept, frozen, since
-  // several requests share them.
-  const memo = new Map<string, { caller: SpiffeId; element: XfccElement }>()
+  // Proxies repeat identical headers: remember the last few selections (exact header strings; only
+  // successful selections, frozen, since several requests share them). A stream of ever-new headers
+  // (many clients, rotating certificates) would make the memo pure overhead, so it switches itself
+  // off while it is not hitting, and probes again later: a miss then costs what no memo costs.
+  const memo = new RecentSelections()
   const cache = new VerifiedChainCache(checkCacheSize(options.cacheSize, 'xfcc options: cacheSize'), skew)
 
   const extract = (input: XfccExtractInput): XfccResult => {
@@ -217,20 +217,19 @@ export function createXfccExtractor(options: XfccOptions = {}): XfccExtractor {
       const elements = parseXfccUnchecked(header, maxLength)
       if (elements.length === 0) return undefined
       const s = select(elements)
-      selected = { caller: s.caller, element: freezeElement(s.element) }
-      if (memoKey !== undefined) {
-        if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!)
+      if (memoKey !== undefined && memo.wants()) {
+        selected = Object.freeze({ caller: s.caller, element: freezeElement(s.element) })
         memo.set(memoKey, selected)
-      }
+      } else selected = { caller: s.caller, element: s.element }
     }
     const { caller, element } = selected
-    if (certCheck === 'off') return Object.freeze({ caller, element })
+    if (certCheck === 'off') return selected
 
     const certText = element.cert?.[0]
     const chainText = element.chain?.[0]
     if (certText === undefined && chainText === undefined) {
       if (certCheck === 'required') throw new XfccError('ERR_XFCC_CERT_REQUIRED', 'element carries no Cert')
-      return Object.freeze({ caller, element })
+      return selected
     }
     const verified = cache.verify(
       chainCacheKey(certText, chainText),
@@ -249,7 +248,53 @@ export function createXfccExtractor(options: XfccOptions = {}): XfccExtractor {
   return Object.freeze({ extract })
 }
 
-const MEMO_SIZE = 32
+/** Selections remembered per exact header string. */
+export const XFCC_MEMO_SIZE = 64
+/** Lookups per window of the memo's hit count. */
+const WINDOW = 256
+/** Below this many hits in a window, the memo stops (its misses would cost more than it saves)… */
+const MIN_HITS = WINDOW / 8
+/** …for this many lookups, then probes again. */
+const PAUSE = 4096
+
+/**
+ * The last selections, by exact header string, that turns itself off while headers keep changing.
+ * Bounded: at most {@link XFCC_MEMO_SIZE} entries, the oldest evicted first.
+ */
+class RecentSelections {
+  readonly #map = new Map<string, { readonly caller: SpiffeId; readonly element: XfccElement }>()
+  #lookups = 0
+  #hits = 0
+  #paused = 0
+
+  get(key: string): { readonly caller: SpiffeId; readonly element: XfccElement } | undefined {
+    if (this.#paused > 0) {
+      this.#paused--
+      return undefined
+    }
+    const hit = this.#map.get(key)
+    if (hit !== undefined) this.#hits++
+    if (++this.#lookups === WINDOW) {
+      if (this.#hits < MIN_HITS) {
+        this.#paused = PAUSE
+        this.#map.clear()
+      }
+      this.#lookups = 0
+      this.#hits = 0
+    }
+    return hit
+  }
+
+  /** Whether a new selection is worth remembering now. */
+  wants(): boolean {
+    return this.#paused === 0
+  }
+
+  set(key: string, value: { readonly caller: SpiffeId; readonly element: XfccElement }): void {
+    if (this.#map.size >= XFCC_MEMO_SIZE) this.#map.delete(this.#map.keys().next().value!)
+    this.#map.set(key, value)
+  }
+}
 
 function freezeElement(element: XfccElement): XfccElement {
   for (const key in element) Object.freeze(element[key])

@@ -366,3 +366,24 @@ describe('createXfccExtractor: Cert, Chain and Hash', () => {
     })
   })
 })
+
+describe('the memo of recent headers', () => {
+  const header = (i: number) =>
+    `By=spiffe://a.test/api;Hash=${i.toString(16).padStart(64, '0')};URI=spiffe://a.test/client-${i % 7}`
+  test('a repeated header gives the same frozen result; a stream of new headers stays correct', () => {
+    const x = createXfccExtractor({ by: 'spiffe://a.test/api' })
+    const copy = (s: string) => Buffer.from(s, 'latin1').toString('latin1')
+    const first = x.extract({ header: copy(header(1)), peerAddress: '127.0.0.1' })
+    expect(x.extract({ header: copy(header(1)), peerAddress: '127.0.0.1' })).toBe(first)
+    expect(Object.isFrozen(first)).toBe(true)
+    // Thousands of distinct headers: the memo stops hitting, pauses itself, and every answer stays right.
+    for (let i = 2; i < 6000; i++) {
+      const r = x.extract({ header: copy(header(i)), peerAddress: '127.0.0.1' })
+      expect(r?.caller.toString()).toBe(`spiffe://a.test/client-${i % 7}`)
+    }
+    // After the pause, a repeated header is remembered again.
+    const again = () => x.extract({ header: copy(header(1)), peerAddress: '127.0.0.1' })
+    for (let i = 0; i < 4096 + 256; i++) again()
+    expect(again()).toBe(again())
+  })
+})
