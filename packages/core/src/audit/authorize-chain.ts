@@ -1,6 +1,6 @@
 // The one authorize → audit chain: the caller pipeline (route requirement, then the global
 // authorizer) and the TLS handshake (the connection authorizer) both decide through it.
-import { type MaybePromise, settle } from '../internal/settle.js'
+import type { MaybePromise } from '../internal/settle.js'
 import { toAccessDeniedError } from '../policy/to-access-denied-error.js'
 import type { AuthorizationInput, Authorizer, Decision } from '../policy/types.js'
 import type { Auditor } from './create-auditor.js'
@@ -19,19 +19,44 @@ export function authorizeChain(
   auditor: Auditor | undefined,
   elapsed: () => number,
 ): MaybePromise<Decision | undefined> {
-  const step = (i: number, last: Decision | undefined): MaybePromise<Decision | undefined> => {
-    while (i < authorizers.length && authorizers[i] === undefined) i++
-    if (i === authorizers.length) {
-      if (last) auditor?.record(input, last, elapsed())
-      return last
+  return from(0, undefined, input, authorizers, auditor, elapsed)
+}
+
+/** The chain from authorizer `i` on, `last` being the decision so far. Synchronous while they are. */
+function from(
+  i: number,
+  last: Decision | undefined,
+  input: AuthorizationInput,
+  authorizers: readonly (Authorizer | undefined)[],
+  auditor: Auditor | undefined,
+  elapsed: () => number,
+): MaybePromise<Decision | undefined> {
+  for (; i < authorizers.length; i++) {
+    const a = authorizers[i]
+    if (a === undefined) continue
+    const d = a.authorize(input)
+    if (d instanceof Promise) {
+      const next = i + 1
+      return d.then((decided) =>
+        from(next, checked(decided, input, auditor, elapsed), input, authorizers, auditor, elapsed),
+      )
     }
-    return settle(authorizers[i]!.authorize(input), (d: Decision) => {
-      if (d.decision !== 'allow') {
-        auditor?.record(input, d, elapsed())
-        throw toAccessDeniedError(d)
-      }
-      return step(i + 1, d)
-    })
+    last = checked(d, input, auditor, elapsed)
   }
-  return step(0, undefined)
+  if (last !== undefined) auditor?.record(input, last, elapsed())
+  return last
+}
+
+/** A deny is audited and thrown; an allow goes on. */
+function checked(
+  d: Decision,
+  input: AuthorizationInput,
+  auditor: Auditor | undefined,
+  elapsed: () => number,
+): Decision {
+  if (d.decision !== 'allow') {
+    auditor?.record(input, d, elapsed())
+    throw toAccessDeniedError(d)
+  }
+  return d
 }

@@ -47,6 +47,11 @@ export interface AuditorOptions {
  */
 export interface Auditor {
   /**
+   * Whether a decision recorded now would be read by anyone (a sink, or an OpenTelemetry SDK or span).
+   * Callers may skip work that only feeds the event, such as timing it. Missing: assume it would.
+   */
+  recording?(): boolean
+  /**
    * Builds the event, writes it and reports it; never throws. Returns the event, or `undefined` when
    * nothing would read it (no sink, and no OpenTelemetry span or SDK): then it is not even built.
    */
@@ -118,6 +123,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   // Lazy: with no sink and no telemetry reader, a decision costs nothing here.
   const silent = (): boolean => sink === noopSink && (!telemetry || !telemetryIsListening())
   return Object.freeze({
+    recording: (): boolean => !silent(),
     record: (input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent | undefined =>
       silent()
         ? undefined

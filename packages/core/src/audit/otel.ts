@@ -53,7 +53,7 @@ interface Meter {
 }
 interface OtelApi {
   metrics: { getMeterProvider(): { getMeter(name: string, version?: string): Meter } }
-  trace: { getActiveSpan(): TelemetrySpan | undefined }
+  trace: { getActiveSpan(): TelemetrySpan | undefined; getTracerProvider?(): unknown }
 }
 
 /**
@@ -92,10 +92,25 @@ export function telemetryIsListening(): boolean {
   const a = otel()
   if (!a) return false
   try {
-    return a.trace.getActiveSpan() !== undefined || getInstruments(a).real
+    return getInstruments(a).real || (tracerIsReal(a) && a.trace.getActiveSpan() !== undefined)
   } catch {
     return false
   }
+}
+
+let lastTracer: unknown
+let lastTracerReal = false
+
+/** Whether a tracer provider other than the API's no-op one is registered (checked per provider). */
+function tracerIsReal(a: OtelApi): boolean {
+  const provider = a.trace.getTracerProvider?.() as { getDelegate?: () => unknown } | undefined
+  if (provider === undefined) return true
+  const delegate = provider.getDelegate?.() ?? provider
+  if (delegate !== lastTracer) {
+    lastTracer = delegate
+    lastTracerReal = (delegate as object).constructor?.name !== 'NoopTracerProvider'
+  }
+  return lastTracerReal
 }
 
 /** Loads `@opentelemetry/api` once; `null` when it is not installed or fails to load. */

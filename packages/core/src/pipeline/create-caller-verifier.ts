@@ -36,6 +36,8 @@ import { verifyCredentials } from './verify-credentials.js'
 
 const NO_CAPTURES: Readonly<Record<string, string>> = Object.freeze({})
 const bundleListeners = new WeakMap<CallerVerifier, () => void>()
+/** Timing only feeds the audit event: none when nothing reads it. */
+const untimed = (): number => 0
 const ANONYMOUS: VerifiedCall = Object.freeze({ caller: undefined, decision: undefined })
 const bad = optionsFailure('createCallerVerifier')
 
@@ -152,7 +154,7 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
       operation: Operation,
       extra: Authorizer,
     ): MaybePromise<Decision> {
-      const elapsed = startTimer()
+      const elapsed = auditor?.recording?.() === false ? untimed : startTimer()
       if (caller === undefined) {
         const err = missing()
         auditor?.recordFailure({ operation, self: self(), code: err.code, reason: err.reason }, elapsed())
@@ -162,7 +164,7 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
       return settle(authorizeChain(input, [extra], auditor, elapsed), (d) => d!)
     },
     verifyCaller(credentials: CallerCredentials, call: VerifyCallerOptions = {}): MaybePromise<VerifiedCall> {
-      const elapsed = startTimer()
+      const elapsed = auditor?.recording?.() === false ? untimed : startTimer()
       const operation = credentials.operation
       const me = self()
       const fail = (err: unknown): never => {

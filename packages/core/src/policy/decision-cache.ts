@@ -36,25 +36,63 @@ function keyOf(input: AuthorizationInput): string | undefined {
   }
 }
 
+/** The decisions of one caller, with its last decision checked first (a caller repeats itself). */
+interface CallerDecisions {
+  readonly map: Map<string, Decision>
+  lastOp: AuthorizationInput['operation'] | undefined
+  lastSelf: AuthorizationInput['self']
+  lastDecision: Decision | undefined
+}
+
+/** Whether `op` asks what `last` asked (the same route, method and path under the same routing). */
+function sameOperation(
+  op: AuthorizationInput['operation'],
+  last: AuthorizationInput['operation'] | undefined,
+): boolean {
+  if (last === undefined || op.kind !== last.kind) return false
+  if (op.kind === 'http') {
+    const l = last as typeof op
+    return op.path === l.path && op.method === l.method && op.route === l.route && op.routing === l.routing
+  }
+  if (op.kind === 'grpc') return op.method === (last as typeof op).method
+  return true
+}
+
 /** A new decision cache. @internal */
 export function createDecisionCache(): DecisionCache {
-  const byCaller = new WeakMap<Caller, Map<string, Decision>>()
+  const byCaller = new WeakMap<Caller, CallerDecisions>()
   return {
     get(input, decide) {
+      const entry = byCaller.get(input?.caller)
+      if (
+        entry !== undefined &&
+        entry.lastDecision !== undefined &&
+        input.self === entry.lastSelf &&
+        sameOperation(input.operation, entry.lastOp)
+      ) {
+        return entry.lastDecision
+      }
       const key = keyOf(input)
       if (key === undefined) return decide(input)
-      let decisions = byCaller.get(input.caller)
-      const hit = decisions?.get(key)
-      if (hit !== undefined) return hit
-      // Shared by every later request of this caller: frozen, audit list included.
-      const d = decide(input)
-      if (!Object.isFrozen(d.audit)) Object.freeze(d.audit)
-      if (!Object.isFrozen(d)) Object.freeze(d)
+      let d = entry?.map.get(key)
+      if (d === undefined) {
+        // Shared by every later request of this caller: frozen, audit list included.
+        d = decide(input)
+        if (!Object.isFrozen(d.audit)) Object.freeze(d.audit)
+        if (!Object.isFrozen(d)) Object.freeze(d)
+      }
+      let decisions = entry
       if (decisions === undefined) {
-        decisions = new Map()
+        decisions = { map: new Map(), lastOp: undefined, lastSelf: undefined, lastDecision: undefined }
         byCaller.set(input.caller, decisions)
-      } else if (decisions.size >= MAX_DECISIONS_PER_CALLER) decisions.clear()
-      decisions.set(key, d)
+      }
+      if (!decisions.map.has(key)) {
+        if (decisions.map.size >= MAX_DECISIONS_PER_CALLER) decisions.map.clear()
+        decisions.map.set(key, d)
+      }
+      decisions.lastOp = input.operation
+      decisions.lastSelf = input.self
+      decisions.lastDecision = d
       return d
     },
   }

@@ -250,6 +250,8 @@ export function createXfccExtractor(options: XfccOptions = {}): XfccExtractor {
 
 /** Selections remembered per exact header string. */
 export const XFCC_MEMO_SIZE = 64
+/** The last hits compared before the map. */
+const LAST = 4
 /** Lookups per window of the memo's hit count. */
 const WINDOW = 256
 /** Below this many hits in a window, the memo stops (its misses would cost more than it saves)… */
@@ -263,6 +265,11 @@ const PAUSE = 4096
  */
 class RecentSelections {
   readonly #map = new Map<string, { readonly caller: SpiffeId; readonly element: XfccElement }>()
+  // The last few hits, compared with `===` before the map: a fresh header string compares (a memcmp)
+  // faster than it hashes, and one proxy repeats a handful of headers.
+  readonly #lastKeys: string[] = []
+  readonly #lastValues: { readonly caller: SpiffeId; readonly element: XfccElement }[] = []
+  #next = 0
   #lookups = 0
   #hits = 0
   #paused = 0
@@ -272,17 +279,37 @@ class RecentSelections {
       this.#paused--
       return undefined
     }
+    const keys = this.#lastKeys
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === key) {
+        this.#hits++
+        this.#count()
+        return this.#lastValues[i]
+      }
+    }
     const hit = this.#map.get(key)
+    if (hit !== undefined) {
+      const slot = this.#next
+      this.#next = (slot + 1) % LAST
+      keys[slot] = key
+      this.#lastValues[slot] = hit
+    }
     if (hit !== undefined) this.#hits++
+    this.#count()
+    return hit
+  }
+
+  #count(): void {
     if (++this.#lookups === WINDOW) {
       if (this.#hits < MIN_HITS) {
         this.#paused = PAUSE
         this.#map.clear()
+        this.#lastKeys.length = 0
+        this.#lastValues.length = 0
       }
       this.#lookups = 0
       this.#hits = 0
     }
-    return hit
   }
 
   /** Whether a new selection is worth remembering now. */

@@ -114,6 +114,27 @@ describe('OpenTelemetry', () => {
     const sink = memorySink()
     expect(createAuditor({ sink }).record(input, decision, 0.5)).toMatchObject({ decision: 'deny' })
     expect(sink.events).toHaveLength(1)
+    expect(createAuditor().recording?.()).toBe(false)
+    expect(createAuditor({ sink }).recording?.()).toBe(true)
+  })
+
+  test('a span made active without a tracer provider (the no-op tracer) is not a reader', () => {
+    expect(context.setGlobalContextManager(new SyncContextManager())).toBe(true)
+    const auditor = createAuditor()
+    const span = fakeSpan()
+    context.with(trace.setSpan(context.active(), span), () => {
+      expect(trace.getActiveSpan()).toBe(span)
+      expect(auditor.recording?.()).toBe(false)
+      expect(auditor.record(input, decision, 0.1)).toBeUndefined()
+    })
+    expect(span.attributes).toEqual({})
+    // Once a real provider is registered, the same active span is read.
+    expect(trace.setGlobalTracerProvider({ getTracer: () => ({}) as Tracer })).toBe(true)
+    context.with(trace.setSpan(context.active(), span), () => {
+      expect(auditor.recording?.()).toBe(true)
+      expect(auditor.record(input, decision, 0.1)).toMatchObject({ decision: 'deny' })
+    })
+    expect(span.attributes).toMatchObject({ 'svidkit.decision': 'deny' })
   })
 
   test('a meter provider registered through the global setter receives the counter and histogram', () => {
