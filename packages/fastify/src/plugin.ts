@@ -23,6 +23,7 @@ import type {
   preHandlerHookHandler,
 } from 'fastify'
 import fp from 'fastify-plugin'
+import { auditLoggerOf } from './audit-logger.js'
 import type { SvidkitFastifyDecorator } from './augment.js'
 import type { SvidkitFastifyOptions } from './options.js'
 
@@ -69,8 +70,14 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
   const errorBody = options.errorBody
   if (errorBody !== undefined && typeof errorBody !== 'function') bad('errorBody must be a function')
   const { decoratorName: _n, realm: _r, defaultMode: _m, errorBody: _e, ...verifierInput } = options
-  // Audit events go to fastify.log unless the options say otherwise (`audit: false` turns them off).
-  const verifier = callerVerifierFrom(verifierInput, { audit: { logger: fastify.log } }, '@svidkit/fastify')
+  // Audit events go to fastify.log unless the options say otherwise (`audit: false` turns them off);
+  // a Fastify made with `logger: false` has nowhere to write them, so none are built.
+  const logger = auditLoggerOf(fastify.log)
+  const verifier = callerVerifierFrom(
+    verifierInput,
+    logger === undefined ? {} : { audit: { logger } },
+    '@svidkit/fastify',
+  )
   const httpOptions = realm === undefined ? {} : { realm }
   const routing = fastifyRouting(fastify.initialConfig)
 

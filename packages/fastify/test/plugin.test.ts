@@ -202,6 +202,48 @@ describe.each(versions)('@svidkit/fastify on Fastify %s (inject)', (major, creat
     expect(JSON.stringify(audit)).not.toContain('eyJ')
   })
 
+  test('a logger above info and warn gets no audit lines; a logger of one shared function does', async () => {
+    const lines: unknown[] = []
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(JSON.parse(String(chunk)))
+        cb()
+      },
+    })
+    const quiet = createFastify({ logger: { level: 'error', stream } })
+    await quiet.register(svidkit, { bundles, jwt: { audience: 'orders' } })
+    quiet.get('/orders', { config: { svid: { callers: ['spiffe://example.org/web'] } } }, () => 'ok')
+    expect((await quiet.inject({ url: '/orders', headers: await bearer('/web') })).statusCode).toBe(200)
+    expect((await quiet.inject({ url: '/orders' })).statusCode).toBe(401)
+    expect(lines).toEqual([])
+    // One function for every level is a real logger, not Fastify's null logger.
+    const seen: string[] = []
+    const log = (obj: unknown, msg?: string) => {
+      if (typeof msg === 'string' && msg.startsWith('svidkit')) seen.push(msg)
+    }
+    const loggerInstance = {
+      fatal: log,
+      error: log,
+      warn: log,
+      info: log,
+      debug: log,
+      trace: log,
+      level: 'info',
+    }
+    const instance = Object.assign(loggerInstance, { child: () => loggerInstance }) as never
+    // Fastify 5 takes an instance as `loggerInstance`, Fastify 4 as `logger`.
+    const custom = createFastify(major === '5' ? { loggerInstance: instance } : { logger: instance })
+    await custom.register(svidkit, { bundles, jwt: { audience: 'orders' } })
+    custom.get('/orders', { config: { svid: { callers: ['spiffe://example.org/web'] } } }, () => 'ok')
+    await custom.inject({ url: '/orders', headers: await bearer('/web') })
+    expect(seen).toEqual(['svidkit authorization allow'])
+    // Fastify's own logger for `logger: false` drops everything: requests work, nothing is built for it.
+    const none = createFastify({ logger: false })
+    await none.register(svidkit, { bundles, jwt: { audience: 'orders' } })
+    none.get('/orders', () => 'ok')
+    expect((await none.inject({ url: '/orders', headers: await bearer('/web') })).statusCode).toBe(200)
+  })
+
   test('a prebuilt verifier and a custom decorator name', async () => {
     const verifier = createCallerVerifier({ bundles, jwt: { audience: 'orders' }, audit: false })
     const f = createFastify()

@@ -107,9 +107,12 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
   const telemetry = options.telemetry !== false
   const onError = options.onError
   const claims = validateClaimPaths(options.claims)
+  // A sink that can tell it would drop the event (a logger below its level) is asked per decision.
+  const sinkOn: () => boolean =
+    sink === noopSink ? () => false : typeof sink.enabled === 'function' ? () => enabled(sink) : () => true
   const emit = (event: AuditEvent): AuditEvent => {
     try {
-      sink.write(event)
+      if (sinkOn()) sink.write(event)
     } catch (err) {
       try {
         onError?.(err)
@@ -121,7 +124,7 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     return event
   }
   // Lazy: with no sink and no telemetry reader, a decision costs nothing here.
-  const silent = (): boolean => sink === noopSink && (!telemetry || !telemetryIsListening())
+  const silent = (): boolean => !sinkOn() && (!telemetry || !telemetryIsListening())
   return Object.freeze({
     recording: (): boolean => !silent(),
     record: (input: AuthorizationInput, decision: Decision, latencyMs: number): AuditEvent | undefined =>
@@ -139,4 +142,13 @@ export function createAuditor(options: AuditorOptions = {}): Auditor {
     ): AuditEvent | undefined =>
       silent() ? undefined : emit(createAuthenticationFailureEvent(failure, { latencyMs })),
   })
+}
+
+/** A sink's own answer; one that throws is written to (an audit event is never lost to a broken check). */
+function enabled(sink: AuditSink): boolean {
+  try {
+    return sink.enabled?.() !== false
+  } catch {
+    return true
+  }
 }

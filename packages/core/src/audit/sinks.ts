@@ -12,6 +12,11 @@ import type { AuditEvent } from './audit-event.js'
  */
 export interface AuditSink {
   write(event: AuditEvent): void
+  /**
+   * Whether a write now would go anywhere (a logger below its level would drop it). When it says
+   * `false` and no telemetry reader listens either, the auditor builds no event. Missing: it would.
+   */
+  enabled?(): boolean
 }
 
 /**
@@ -26,6 +31,8 @@ export interface AuditSink {
 export interface AuditLogger {
   info(obj: object, msg?: string): unknown
   warn(obj: object, msg?: string): unknown
+  /** pino's level check: with it, events below the logger's level are not even built. */
+  isLevelEnabled?(level: string): boolean
 }
 
 /**
@@ -65,12 +72,14 @@ export function loggerSink(logger: AuditLogger, options: LoggerSinkOptions = {})
   }
   const allowLevel = options.allowLevel ?? 'info'
   const denyLevel = options.denyLevel ?? 'warn'
-  return {
-    write(event) {
-      const level = event.decision === 'allow' ? allowLevel : denyLevel
-      logger[level](event, options.message ?? `svidkit authorization ${event.decision}`)
-    },
+  const write = (event: AuditEvent): void => {
+    const level = event.decision === 'allow' ? allowLevel : denyLevel
+    logger[level](event, options.message ?? `svidkit authorization ${event.decision}`)
   }
+  // Read per call: a logger's level may change at run time.
+  return typeof logger.isLevelEnabled === 'function'
+    ? { write, enabled: () => logger.isLevelEnabled!(allowLevel) || logger.isLevelEnabled!(denyLevel) }
+    : { write }
 }
 
 /**

@@ -146,6 +146,37 @@ describe('sinks', () => {
     expect(() => loggerSink({} as never)).toThrow(expect.objectContaining({ code: 'ERR_OPTIONS_INVALID' }))
   })
 
+  test('a logger below both levels: no event is built; its level is read per decision', () => {
+    let level = 'error'
+    const order = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
+    const lines: string[] = []
+    const logger = {
+      info: () => lines.push('info'),
+      warn: () => lines.push('warn'),
+      isLevelEnabled: (l: string) => order.indexOf(l) >= order.indexOf(level),
+    }
+    const auditor = createAuditor({ logger, telemetry: false })
+    expect(auditor.recording?.()).toBe(false)
+    expect(auditor.record(input, deny, 1)).toBeUndefined()
+    level = 'warn'
+    expect(auditor.recording?.()).toBe(true)
+    expect(auditor.record(input, deny, 1)?.decision).toBe('deny')
+    expect(lines).toEqual(['warn'])
+    // A sink whose check throws is written to anyway.
+    const written: string[] = []
+    const broken = createAuditor({
+      sink: {
+        write: (e) => written.push(e.decision),
+        enabled: () => {
+          throw new Error('broken')
+        },
+      },
+      telemetry: false,
+    })
+    expect(broken.record(input, allow, 1)?.decision).toBe('allow')
+    expect(written).toEqual(['allow'])
+  })
+
   test('a throwing sink never breaks the request', () => {
     const onError = vi.fn()
     const auditor = createAuditor({
