@@ -28,7 +28,7 @@ import type {
   VerifiedCall,
   VerifyCallerOptions,
 } from './caller-verifier.js'
-import { createCallerMemo } from './create-caller-memo.js'
+import { type CallerMemo, createCallerMemo } from './create-caller-memo.js'
 import { createChannels } from './create-channels.js'
 import { createMtlsIdentities } from './create-mtls-identities.js'
 import type { Identity } from './identity.js'
@@ -106,6 +106,18 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
     bad('"authorizer" must have an authorize(input) method')
   }
 
+  // mTLS alone, with nothing decided per request (no global authorizer, no route requirement): a
+  // connection's result is the same for every request on it, so it is one lookup (expiry checked).
+  const connectionOnly =
+    channels.order.length === 1 && channels.order[0] === 'mtls' && authorizer === undefined
+  const connections = new WeakMap<object, ConnectionResult>()
+  const remember = (socket: unknown, caller: Caller, call: VerifiedCall, m: CallerMemo): void => {
+    if (socket === null || typeof socket !== 'object') return
+    const expires = caller.expiresAt?.getTime()
+    const until = expires === undefined ? Number.POSITIVE_INFINITY : expires + (channels.mtls?.skewMs ?? 0)
+    connections.set(socket, { memo: m, call, until })
+  }
+
   const missing = (): CredentialsError =>
     new CredentialsError('ERR_CREDENTIALS_MISSING', `no credentials: expected ${channels.expected}`)
 
@@ -164,6 +176,11 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
       return settle(authorizeChain(input, [extra], auditor, elapsed), (d) => d!)
     },
     verifyCaller(credentials: CallerCredentials, call: VerifyCallerOptions = {}): MaybePromise<VerifiedCall> {
+      const fast = connectionOnly && call.requirement === undefined
+      if (fast && credentials.socket != null) {
+        const hit = connections.get(credentials.socket)
+        if (hit !== undefined && hit.memo === memo && Date.now() <= hit.until) return hit.call
+      }
       const elapsed = auditor?.recording?.() === false ? untimed : startTimer()
       const operation = credentials.operation
       const me = self()
@@ -203,8 +220,11 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
             })
             .catch(fail)
         }
-        const r = decide(callerOf(v.identities, undefined, v.jwtSvid))
-        return r instanceof Promise ? r.catch(fail) : r
+        const caller = callerOf(v.identities, undefined, v.jwtSvid)
+        const r = decide(caller)
+        if (r instanceof Promise) return r.catch(fail)
+        if (fast && caller !== undefined) remember(credentials.socket, caller, r, memo)
+        return r
       } catch (err) {
         return fail(err)
       }
@@ -213,6 +233,13 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
   // The bundle listener holds `onBundles` weakly: the verifier keeps it alive.
   bundleListeners.set(verifier, onBundles)
   return verifier
+}
+
+/** A connection's result on the mTLS-only path, valid while `memo` is current and until `until`. */
+interface ConnectionResult {
+  readonly memo: CallerMemo
+  readonly call: VerifiedCall
+  readonly until: number
 }
 
 /** The service's own SPIFFE ID: a fixed one, or the current SVID of a source. */
