@@ -15,6 +15,7 @@ import http from 'node:http'
 import tls from 'node:tls'
 import { svid } from '@svidkit/express'
 import { svidkitFastify } from '@svidkit/fastify'
+import express from 'express'
 import { createFixture, PATH } from './fixture.mjs'
 import { floorCheck, mtlsServerConfig, svidkitOptions } from './servers/common.mjs'
 
@@ -26,6 +27,7 @@ const arg = (name, fallback) => {
 const pairs = Number(arg('--pairs', '31'))
 const iterations = Number(arg('--iterations', '20000'))
 const filter = new RegExp(arg('--filter', '.*'))
+const noop = () => {}
 
 const fixture = await createFixture(
   new URL('../results/tmp/adapter-micro-fixture.json', import.meta.url).pathname,
@@ -85,8 +87,14 @@ function message(socket = plainSocket) {
 /** Registers the Fastify plugin on a stand-in instance and returns its onRequest hook. */
 function fastifyHook(options) {
   const hooks = {}
+  // Fastify's logger for `logger: false` (as in the HTTP runs): every level one inherited no-op.
+  const nullLog = Object.create(
+    Object.fromEntries(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((level) => [level, noop])),
+  )
+  nullLog.child = () => nullLog
   const fake = {
-    log: { info() {}, warn() {}, error() {}, debug() {}, child: () => fake.log },
+    log: nullLog,
+    initialConfig: { caseSensitive: true, exposeHeadRoutes: true },
     addHook: (name, fn) => {
       hooks[name] = fn
     },
@@ -140,6 +148,10 @@ const fakeReply = {
 
 function expressMiddleware(options) {
   const mw = svid(options)
+  // A real app, for the routing the middleware reads from it (once per app, then cached).
+  const app = express()
+  app.use(mw)
+  app.get(PATH, noop)
   const res = {
     status() {
       return this
@@ -153,12 +165,13 @@ function expressMiddleware(options) {
   }
   return (m, done) => {
     m.originalUrl = m.url
+    m.app = app
+    m.baseUrl = ''
     m.route = { path: PATH }
     mw(m, res, done)
   }
 }
 
-const noop = () => {}
 const floor = floorCheck(fixture)
 const rows = {
   baseline: (_m, done) => done(),
