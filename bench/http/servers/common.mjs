@@ -20,31 +20,37 @@ export const CONFIGS = {
     'bare',
     'hook-noop',
     'svidkit-xfcc-policy',
+    'svidkit-xfcc-policy-audit',
     'svidkit-jwt-nocache',
     'svidkit-jwt-cache',
     'fastify-jwt',
     'fastify-jwt-cache',
     'floor',
     'floor-jws',
+    'naive-xfcc',
     'tls-bare',
+    'naive-mtls',
     'svidkit-mtls',
   ],
   express: [
     'bare',
     'hook-noop',
     'svidkit-xfcc-policy',
+    'svidkit-xfcc-policy-audit',
     'svidkit-jwt-nocache',
     'svidkit-jwt-cache',
     'express-jwt',
     'express-oauth2-jwt-bearer',
     'floor',
     'floor-jws',
+    'naive-xfcc',
     'tls-bare',
+    'naive-mtls',
     'svidkit-mtls',
   ],
 }
 
-export const isTls = (config) => config === 'tls-bare' || config === 'svidkit-mtls'
+export const isTls = (config) => config === 'tls-bare' || config === 'naive-mtls' || config === 'svidkit-mtls'
 
 /** `node servers/<framework>.mjs <config> <port>`: parsed and checked. */
 export function parseArgs(framework) {
@@ -94,6 +100,14 @@ export function benchPolicy() {
   })
 }
 
+/** An audit sink that reads every event and keeps the last (a stand-in for a queue or a log line). */
+export const lastEventSink = {
+  last: undefined,
+  write(event) {
+    this.last = event
+  },
+}
+
 /** The options of core's `createCallerVerifier` (through the adapter) for a svidkit configuration. */
 export function svidkitOptions(config, fixture) {
   const bundles = parseBundleMap(fixture.bundleMap)
@@ -107,6 +121,9 @@ export function svidkitOptions(config, fixture) {
         identityTemplates: ['/ns/{namespace}/sa/{serviceAccount}'],
         authorizer: createPolicyAuthorizer(benchPolicy()),
       }
+    case 'svidkit-xfcc-policy-audit':
+      // The same, with every audit event built and handed to a sink that keeps the last one.
+      return { ...svidkitOptions('svidkit-xfcc-policy', fixture), audit: { sink: lastEventSink } }
     case 'svidkit-jwt-nocache':
       return { ...base, jwt: { audience: fixture.audience, cache: false } }
     case 'svidkit-jwt-cache':
@@ -125,6 +142,44 @@ export function mtlsServerConfig(fixture) {
     bundles: parseBundleMap(fixture.bundleMap),
   })
   return createMtlsServerConfig({ source, authorize: matchMemberOf('example.org') })
+}
+
+/**
+ * The hand-written XFCC check svidkit replaces (perf-anchors.md's `xfcc-hook`): a regular expression
+ * picks the first `URI=` out of the header and a `Set` holds the allowed callers. Wrong in several
+ * ways (the first element, not the last; a `URI=` inside a quoted `Subject`; no check of who wrote
+ * the header), but it is what users write and what svidkit has to beat.
+ */
+export function naiveXfccCheck(fixture) {
+  const allowed = new Set([fixture.caller])
+  const uri = /URI=([^;,]+)/
+  return (header) => {
+    const m = typeof header === 'string' ? uri.exec(header) : null
+    return m !== null && allowed.has(m[1])
+  }
+}
+
+/**
+ * The hand-written mTLS check: Node's own client-certificate verification against the CA
+ * (`requestCert`, `rejectUnauthorized`), then per request `getPeerCertificate()`, a regular
+ * expression for the URI SAN and a `Set` (perf-anchors.md's `mtls-authctx`, for HTTP).
+ */
+export function naiveMtls(fixture) {
+  const allowed = new Set([fixture.caller])
+  const san = /URI:(spiffe:\/\/[^,\s]+)/
+  return {
+    serverOptions: {
+      key: fixture.server.key,
+      cert: fixture.server.cert,
+      ca: fixture.caPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    check(socket) {
+      const m = san.exec(socket.getPeerCertificate().subjectaltname ?? '')
+      return m !== null && allowed.has(m[1])
+    },
+  }
 }
 
 /** Plain HTTPS (server certificate only): the `tls-bare` baseline. */

@@ -13,6 +13,8 @@ import {
   floorCheck,
   floorJwsCheck,
   mtlsServerConfig,
+  naiveMtls,
+  naiveXfccCheck,
   PATH,
   parseArgs,
   plainTlsOptions,
@@ -50,6 +52,18 @@ if (svidkitConfig) {
 } else if (config === 'hook-noop') {
   // The cost of one more middleware layer itself, for reading the svidkit rows.
   app.use((_req, _res, next) => next())
+} else if (config === 'naive-xfcc') {
+  const check = naiveXfccCheck(fixture)
+  app.use((req, res, next) => {
+    if (check(req.headers['x-forwarded-client-cert'])) next()
+    else res.status(403).send('forbidden')
+  })
+} else if (config === 'naive-mtls') {
+  const { check } = naiveMtls(fixture)
+  app.use((req, res, next) => {
+    if (check(req.socket)) next()
+    else res.status(403).send('forbidden')
+  })
 } else if (config === 'floor' || config === 'floor-jws') {
   const check = config === 'floor' ? floorCheck(fixture) : floorJwsCheck(fixture)
   app.use((req, res, next) => {
@@ -69,6 +83,8 @@ if (config === 'svidkit-mtls') {
   server = mtls.attach(https.createServer({ ...mtls.serverOptions }, app))
 } else if (config === 'tls-bare') {
   server = https.createServer(plainTlsOptions(fixture), app)
+} else if (config === 'naive-mtls') {
+  server = https.createServer(naiveMtls(fixture).serverOptions, app)
 } else {
   server = http.createServer(app)
 }

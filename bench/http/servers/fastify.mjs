@@ -10,6 +10,8 @@ import {
   floorCheck,
   floorJwsCheck,
   mtlsServerConfig,
+  naiveMtls,
+  naiveXfccCheck,
   PATH,
   parseArgs,
   plainTlsOptions,
@@ -22,6 +24,8 @@ const { config, port, fixture } = parseArgs('fastify')
 let mtls
 let https
 if (config === 'tls-bare') https = plainTlsOptions(fixture)
+const naive = config === 'naive-mtls' ? naiveMtls(fixture) : undefined
+if (naive) https = naive.serverOptions
 if (config === 'svidkit-mtls') {
   mtls = mtlsServerConfig(fixture)
   https = { ...mtls.serverOptions }
@@ -53,6 +57,17 @@ if (svidkitConfig) {
 } else if (config === 'hook-noop') {
   // The cost of an onRequest hook itself, for reading the svidkit rows.
   app.addHook('onRequest', (_request, _reply, done) => done())
+} else if (config === 'naive-xfcc') {
+  const check = naiveXfccCheck(fixture)
+  app.addHook('onRequest', (request, reply, done) => {
+    if (check(request.headers['x-forwarded-client-cert'])) done()
+    else reply.code(403).send('forbidden')
+  })
+} else if (naive) {
+  app.addHook('onRequest', (request, reply, done) => {
+    if (naive.check(request.raw.socket)) done()
+    else reply.code(403).send('forbidden')
+  })
 } else if (config === 'floor' || config === 'floor-jws') {
   const check = config === 'floor' ? floorCheck(fixture) : floorJwsCheck(fixture)
   app.addHook('onRequest', (request, reply, done) => {
