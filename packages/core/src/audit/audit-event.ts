@@ -133,13 +133,14 @@ function nowIso(): string {
 
 function auditOperation(op: AuthorizationInput['operation']): AuditOperation {
   if (op.kind === 'http') {
-    return {
+    const http: { kind: 'http'; method: string; path: string; route?: string; routing?: HttpRouting } = {
       kind: 'http',
       method: String(op.method),
       path: cleanPath(op.path),
-      ...(typeof op.route === 'string' ? { route: cleanPath(op.route) } : {}),
-      ...(op.routing ? { routing: op.routing } : {}),
     }
+    if (typeof op.route === 'string') http.route = cleanPath(op.route)
+    if (op.routing) http.routing = op.routing
+    return http
   }
   if (op.kind === 'grpc') return { kind: 'grpc', method: String(op.method) }
   return { kind: 'connection' }
@@ -186,6 +187,8 @@ function scopesOf(scopes: readonly string[] | undefined): readonly string[] {
 
 function cleanPath(path: unknown): string {
   const s = typeof path === 'string' ? path : ''
+  // Adapters pass paths without a query: the common case is checked without a regular expression.
+  if (s.length <= MAX_PATH && s.indexOf('?') === -1 && s.indexOf('#') === -1) return s
   const q = s.search(/[?#]/)
   const p = q === -1 ? s : s.slice(0, q)
   return p.length > MAX_PATH ? `${p.slice(0, MAX_PATH)}…` : p
@@ -228,7 +231,11 @@ export function createAuditEvent(
     decision: decision.decision === 'allow' ? 'allow' : 'deny',
     rule: decision.rule ?? null,
     reason: String(decision.reason),
-    audit: [...(decision.audit ?? [])],
+    // A decision's list may be shared (the decision cache freezes it): kept when frozen, else copied.
+    audit:
+      decision.audit !== undefined && Object.isFrozen(decision.audit)
+        ? decision.audit
+        : [...(decision.audit ?? [])],
     latencyMs: Number.isFinite(latency) && latency >= 0 ? latency : 0,
     ...(decision.decisionId === undefined ? {} : { decisionId: decision.decisionId }),
   }

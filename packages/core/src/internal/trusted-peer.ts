@@ -163,8 +163,17 @@ export function compilePeerTrust(options: TrustedPeerOptions | undefined, field:
     }
     return false
   }
+  // The last answer: requests come in runs from one proxy, whose address is the same string.
+  let lastAddress = ''
+  let lastTrusted = false
   const addressTrusted = (address: string | undefined): boolean => {
     if (!hasAddresses || typeof address !== 'string' || address.length === 0) return false
+    if (address === lastAddress) return lastTrusted
+    lastTrusted = parsedAddressTrusted(address)
+    lastAddress = address
+    return lastTrusted
+  }
+  const parsedAddressTrusted = (address: string): boolean => {
     // An IPv4 peer and its IPv4-mapped form (an IPv4 client of a dual-stack listener) are the same
     // peer: each is checked against both kinds of ranges, as net.BlockList does.
     let ip = -1

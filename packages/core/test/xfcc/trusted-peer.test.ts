@@ -256,6 +256,32 @@ describe('trusted peers: agree with net.BlockList', () => {
     )
   })
 
+  test('one extractor over a run of addresses answers each as a fresh one would (it remembers the last)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(v4, fc.nat(32)), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.oneof(v4, near(['10.0.0.1', '127.0.0.1', '192.168.0.1'])), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (ranges, addresses) => {
+          const list = new BlockList()
+          for (const [net, prefix] of ranges) list.addSubnet(net, prefix, 'ipv4')
+          const x = createXfccExtractor({
+            trustedPeers: { addresses: ranges.map(([n, p]) => `${n}/${p}`) },
+            untrustedPeer: 'ignore',
+          })
+          // Repeats, as requests from one proxy come: the same address twice in a row, then others.
+          for (const address of addresses.flatMap((a) => [a, a, `${a}`])) {
+            const got = x.extract({ header: HEADER, peerAddress: address }) !== undefined
+            expect(got).toBe(list.check(address, 'ipv4'))
+          }
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
   test('IPv6 ranges and peers', () => {
     fc.assert(
       fc.property(
