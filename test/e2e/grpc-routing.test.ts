@@ -10,14 +10,10 @@ import { matchMemberOf } from '@svidkit/core/spiffe-id'
 import { serveSvid, svidInterceptor } from '@svidkit/grpc'
 import { TestCA } from '@svidkit/testing'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { jsonUnaryMethod } from './harness/grpc-client.js'
 
 const SELF = 'spiffe://example.org/orders'
 const WEB = 'spiffe://example.org/web'
-
-const json = {
-  serialize: (value: unknown): Buffer => Buffer.from(JSON.stringify(value)),
-  deserialize: (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8') || '{}'),
-}
 
 const policies = {
   'default allow with a DENY': definePolicy({
@@ -106,19 +102,11 @@ describe.each(Object.entries(policies))('@svidkit/grpc routing: %s', (_name, pol
   let close: () => Promise<void>
   const served: string[] = []
   beforeAll(async () => {
-    const service: grpc.ServiceDefinition = {}
+    const service: Record<string, grpc.MethodDefinition<unknown, unknown>> = {}
     const handlers: grpc.UntypedServiceImplementation = {}
     for (const name of ['Get', 'Export']) {
       const path = `/demo.Orders/${name}`
-      service[name] = {
-        path,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: json.serialize,
-        requestDeserialize: json.deserialize,
-        responseSerialize: json.serialize,
-        responseDeserialize: json.deserialize,
-      }
+      service[name] = jsonUnaryMethod(path)
       handlers[name] = (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
         served.push(path)
         callback(null, {})

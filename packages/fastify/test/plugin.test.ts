@@ -22,6 +22,18 @@ const versions = [
   ['4', Fastify4 as unknown as typeof Fastify],
 ] as const
 
+/** A pino destination that keeps every line, parsed. */
+function logLines() {
+  const lines: Record<string, unknown>[] = []
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(JSON.parse(String(chunk)))
+      cb()
+    },
+  })
+  return { lines, stream }
+}
+
 const token = (subject: string, claims: Record<string, unknown> = {}) =>
   ca.mintJwtSvid({ subject, audience: 'orders', claims })
 const bearer = async (subject: string, claims?: Record<string, unknown>) => ({
@@ -179,13 +191,7 @@ describe.each(versions)('@svidkit/fastify on Fastify %s (inject)', (major, creat
   })
 
   test('audit events go to fastify.log by default', async () => {
-    const lines: Record<string, unknown>[] = []
-    const stream = new Writable({
-      write(chunk, _enc, cb) {
-        lines.push(JSON.parse(String(chunk)))
-        cb()
-      },
-    })
+    const { lines, stream } = logLines()
     const f = createFastify({ logger: { level: 'info', stream } })
     await f.register(svidkit, { bundles, jwt: { audience: 'orders' } })
     f.get('/admin', { config: { svid: { callers: ['spiffe://example.org/admin'] } } }, () => 'ok')
@@ -203,13 +209,7 @@ describe.each(versions)('@svidkit/fastify on Fastify %s (inject)', (major, creat
   })
 
   test('a logger above info and warn gets no audit lines; a logger of one shared function does', async () => {
-    const lines: unknown[] = []
-    const stream = new Writable({
-      write(chunk, _enc, cb) {
-        lines.push(JSON.parse(String(chunk)))
-        cb()
-      },
-    })
+    const { lines, stream } = logLines()
     const quiet = createFastify({ logger: { level: 'error', stream } })
     await quiet.register(svidkit, { bundles, jwt: { audience: 'orders' } })
     quiet.get('/orders', { config: { svid: { callers: ['spiffe://example.org/web'] } } }, () => 'ok')
