@@ -12,7 +12,7 @@ import { grpcClient, grpcMethodOf } from '../harness/grpc-client.js'
  * rules name the methods those paths map to (`grpcMethods`), so the policy engine matches real gRPC
  * operations, as a gRPC service's policy would.
  */
-const GRPC_POLICY = createPolicyAuthorizer(
+export const GRPC_POLICY = createPolicyAuthorizer(
   definePolicy({
     ...POLICY.document,
     rules: POLICY.document.rules.map(
@@ -26,7 +26,7 @@ const GRPC_POLICY = createPolicyAuthorizer(
   }),
 )
 
-const json = {
+export const json = {
   serialize: (value: unknown): Buffer => Buffer.from(JSON.stringify(value)),
   deserialize: (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8') || '{}'),
 }
