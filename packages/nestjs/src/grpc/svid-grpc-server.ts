@@ -1,8 +1,9 @@
-import { type ChannelOptions, Server } from '@grpc/grpc-js'
+import { type ChannelOptions, Server, status } from '@grpc/grpc-js'
 import { type GrpcOptions, ServerGrpc } from '@nestjs/microservices'
 import { OptionsError } from '@svidkit/core/errors'
 import { type ServeSvidOptions, type SvidListener, serveSvid, tlsSocketOf } from '@svidkit/grpc'
 import { useGrpcConnections } from '../grpc-connection.js'
+import { bufferUntilDrained } from './buffer-until-drained.js'
 
 /**
  * The options of Nest's gRPC transport that {@link SvidGrpcServer} takes (all of them but
@@ -28,6 +29,25 @@ export type SvidGrpcListenerOptions = Omit<ServeSvidOptions, 'address'>
 
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/nestjs/grpc: ${reason}`)
+}
+
+type StreamCall = Parameters<ReturnType<ServerGrpc['createStreamCallMethod']>>[0]
+type StreamCallback = Parameters<ReturnType<ServerGrpc['createStreamCallMethod']>>[1]
+
+/**
+ * Ends a stream call with the status of `err`, the `{ code, message }` Nest's RPC exception filter
+ * rethrows (code 2 UNKNOWN for anything else, as Nest's other handlers do).
+ */
+function answerWithError(call: StreamCall, callback: StreamCallback | undefined, err: unknown): void {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown }
+  const code = typeof e.code === 'number' && Number.isInteger(e.code) ? e.code : status.UNKNOWN
+  const details = typeof e.message === 'string' ? e.message : 'Internal server error'
+  try {
+    if (callback) callback(Object.assign(new Error(details), { code, details }), null)
+    else call.emit('error', { code, details })
+  } catch {
+    // The call was already answered: nothing more can be sent.
+  }
 }
 
 /**
@@ -81,6 +101,10 @@ export class SvidGrpcServer extends ServerGrpc {
     this.#listenerOptions = listener
     // The guard finds each call's verified connection through @svidkit/grpc's connection table.
     useGrpcConnections(tlsSocketOf)
+    // Client-stream messages that arrive while the guard decides reach the handler, on Nest 11 too.
+    if (typeof (this as unknown as { bufferUntilDrained?: unknown }).bufferUntilDrained === 'function') {
+      Object.defineProperty(this, 'bufferUntilDrained', { value: bufferUntilDrained, writable: true })
+    }
   }
 
   /** The transport's grpc-js server, served on the SVID listener instead of a bound port. */
@@ -96,6 +120,27 @@ export class SvidGrpcServer extends ServerGrpc {
     const server = new Server(channelOptions)
     this.#listener = await serveSvid(server, { ...this.#listenerOptions, address: this.url })
     return server
+  }
+
+  /**
+   * Nest's `@GrpcStreamCall` handlers, made to answer the call when the handler's pipeline fails. In
+   * Nest's own transport (11 and 12) a guard's `RpcException` on a `@GrpcStreamCall` handler is an
+   * unhandled promise rejection: the client never gets a status (it waits for its deadline) and Node
+   * may end the process. Here the call gets the exception's status (16/7 from the guard), as
+   * `@GrpcMethod` and `@GrpcStreamMethod` calls do.
+   */
+  override createStreamCallMethod(
+    methodHandler: Parameters<ServerGrpc['createStreamCallMethod']>[0],
+    isResponseStream: boolean,
+  ): ReturnType<ServerGrpc['createStreamCallMethod']> {
+    const handle = super.createStreamCallMethod(methodHandler, isResponseStream)
+    return async (call, callback) => {
+      try {
+        await handle(call, callback)
+      } catch (err) {
+        answerWithError(call, isResponseStream ? undefined : callback, err)
+      }
+    }
   }
 
   /** The SVID listener's port (the real one when the `url` asked for port 0), once listening. */
