@@ -22,7 +22,6 @@ import { firstValueFrom, from, map, type Observable, tap, toArray } from 'rxjs'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import {
   ADMIN,
-  BATCH,
   bidi,
   clientStream,
   createPki,
