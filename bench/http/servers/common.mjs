@@ -42,6 +42,21 @@ export const CONFIGS = {
     'tls-bare',
     'svidkit-mtls',
   ],
+  // @svidkit/nestjs's global guard against a trivial guard that returns true (and no guard at all).
+  'nest-express': [
+    'bare',
+    'trivial-guard',
+    'svidkit-xfcc-policy',
+    'svidkit-jwt-nocache',
+    'svidkit-jwt-cache',
+  ],
+  'nest-fastify': [
+    'bare',
+    'trivial-guard',
+    'svidkit-xfcc-policy',
+    'svidkit-jwt-nocache',
+    'svidkit-jwt-cache',
+  ],
 }
 
 export const isTls = (config) => config === 'tls-bare' || config === 'svidkit-mtls'
