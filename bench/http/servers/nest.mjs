@@ -12,6 +12,7 @@ import 'reflect-metadata'
 import { Controller, Get, Injectable, Module, Res } from '@nestjs/common'
 import { APP_GUARD, NestFactory } from '@nestjs/core'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
+import { createCallerVerifier } from '@svidkit/core/caller'
 import { Caller, SvidkitModule } from '@svidkit/nestjs'
 import { BODY, PATH, parseArgs, ready, svidkitOptions } from './common.mjs'
 
@@ -23,9 +24,13 @@ function decorateMethod(Class, name, decorators, params = []) {
   Object.defineProperty(Class.prototype, name, descriptor)
 }
 
-export async function serveNest(platform) {
-  const { config, port, fixture } = parseArgs(`nest-${platform}`)
-  const svidkitConfig = svidkitOptions(config, fixture)
+/**
+ * The Nest application of `config` on `platform` (not listening yet); `wrap` may replace the verifier
+ * built from the configuration's options (nest-guard-micro.mjs times core's part with it).
+ */
+export async function createNestApp(platform, config, fixture, wrap) {
+  let svidkitConfig = svidkitOptions(config, fixture)
+  if (svidkitConfig && wrap) svidkitConfig = { verifier: wrap(createCallerVerifier(svidkitConfig)) }
 
   class HelloController {
     hello(caller, res) {
@@ -48,10 +53,14 @@ export async function serveNest(platform) {
   class AppModule {}
   Module({ imports, providers, controllers: [HelloController] })(AppModule)
 
-  const app =
-    platform === 'fastify'
-      ? await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false })
-      : await NestFactory.create(AppModule, { logger: false })
+  return platform === 'fastify'
+    ? NestFactory.create(AppModule, new FastifyAdapter(), { logger: false })
+    : NestFactory.create(AppModule, { logger: false })
+}
+
+export async function serveNest(platform) {
+  const { config, port, fixture } = parseArgs(`nest-${platform}`)
+  const app = await createNestApp(platform, config, fixture)
   await app.listen(port, '127.0.0.1')
   ready(app.getHttpServer().address().port)
 }

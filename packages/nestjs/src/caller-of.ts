@@ -2,22 +2,31 @@ import type { ExecutionContext } from '@nestjs/common'
 import type { Caller } from '@svidkit/core/caller'
 import { executionTargetOf } from './execution-target.js'
 
-// The verified caller of each request, keyed by an object the client cannot make: the Node request
-// (Fastify's `request.raw`, Express's `req`) or the gRPC call's own `Metadata` object. Nothing is
-// read from a header or a metadata value, so no client can set a caller.
-const callers = new WeakMap<object, Caller>()
+// The verified caller of each request, kept on an object the client cannot make, under a symbol no
+// other module holds: the Node request (Fastify's `request.raw`, Express's `req`) or the gRPC call's
+// own `Metadata` object. Nothing is read from a header or a metadata value, so no client can set a
+// caller. (A symbol property, not a WeakMap: one per request, without the WeakMap's GC cost.)
+const kCaller = Symbol('@svidkit/nestjs.caller')
 
-/** Records the caller of the request or call keyed by `key`. Internal (used by the guard). */
+type Holder = { [kCaller]?: Caller }
+
+/** Records the caller of the request or call held by `key`. Internal (used by the guard). */
 export function attachCaller(key: object, caller: Caller): void {
-  callers.set(key, caller)
+  ;(key as Holder)[kCaller] = caller
 }
 
-/** The key a request's caller is kept under, from anything a handler or another enhancer holds. */
-function keyOf(target: object): object | undefined {
-  if (callers.has(target)) return target
+/** The caller held by `key`, if any. Internal. */
+export function callerHeldBy(key: object): Caller | undefined {
+  return (key as Holder)[kCaller]
+}
+
+/** The caller of anything a handler or another enhancer holds: a request, its `raw`, a call, its metadata. */
+function callerOfObject(target: object): Caller | undefined {
+  const own = (target as Holder)[kCaller]
+  if (own !== undefined) return own
   const t = target as { raw?: unknown; metadata?: unknown }
-  if (typeof t.raw === 'object' && t.raw !== null) return t.raw
-  if (typeof t.metadata === 'object' && t.metadata !== null) return t.metadata
+  if (typeof t.raw === 'object' && t.raw !== null) return (t.raw as Holder)[kCaller]
+  if (typeof t.metadata === 'object' && t.metadata !== null) return (t.metadata as Holder)[kCaller]
   return undefined
 }
 
@@ -50,10 +59,9 @@ export function callerOf(target: ExecutionContext | object): Caller | undefined 
   if (typeof target !== 'object' || target === null) return undefined
   if (isExecutionContext(target)) {
     const t = executionTargetOf(target)
-    if (t.kind === 'http') return callers.get(t.raw)
-    if (t.kind === 'grpc') return callers.get(t.call.metadata)
+    if (t.kind === 'http') return callerHeldBy(t.raw)
+    if (t.kind === 'grpc') return callerHeldBy(t.call.metadata)
     return undefined
   }
-  const key = keyOf(target)
-  return key === undefined ? undefined : callers.get(key)
+  return callerOfObject(target)
 }

@@ -60,8 +60,8 @@ function httpTarget(request: unknown, response: unknown): ExecutionTarget | unde
 export function executionTargetOf(context: ExecutionContext): ExecutionTarget {
   const type = context.getType<string>()
   if (type === 'http') {
-    const http = context.switchToHttp()
-    return httpTarget(http.getRequest(), http.getResponse()) ?? { kind: 'unsupported', type }
+    // `switchToHttp()`'s getters are these two arguments (it builds new closures on every call).
+    return httpTarget(context.getArgByIndex(0), context.getArgByIndex(1)) ?? { kind: 'unsupported', type }
   }
   if (type === 'rpc') {
     const args = context.getArgs()

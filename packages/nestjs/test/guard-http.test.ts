@@ -304,3 +304,73 @@ describe.each(PLATFORMS)('errorBody and defaultMode on Nest with %s', (platform)
     }
   })
 })
+
+describe('GraphQL resolver contexts', () => {
+  // A resolver context as @nestjs/graphql builds it (type `graphql`, args `[root, args, { req, res }, info]`),
+  // around a real HTTPS request: the guard reads `getArgByIndex(2).req`, without @nestjs/graphql.
+  class OrdersResolver {
+    @RequireScopes('orders:read')
+    orders() {
+      return []
+    }
+  }
+  const contextOf = (req: unknown, res: unknown) => {
+    const args = [{}, {}, { req, res }, {}]
+    return {
+      getType: () => 'graphql',
+      getArgs: () => args,
+      getArgByIndex: (i: number) => args[i],
+      getHandler: () => OrdersResolver.prototype.orders,
+      getClass: () => OrdersResolver,
+      switchToHttp: () => {
+        throw new Error('not an HTTP context')
+      },
+      switchToRpc: () => {
+        throw new Error('not an RPC context')
+      },
+      switchToWs: () => {
+        throw new Error('not a WS context')
+      },
+    }
+  }
+
+  test('the HTTP request of the resolver context: a caller, a refusal with its challenge', async () => {
+    const { NestFactory } = await import('@nestjs/core')
+    const { createServer } = await import('node:https')
+    const { httpsOptions, HOST } = await import('./helpers.js')
+    const { SvidkitGuard, callerOf } = await import('@svidkit/nestjs')
+    @Module({ imports: [SvidkitModule.forRoot({ ...verifierOptions(), realm: 'graphql' })] })
+    class GqlModule {}
+    const app = await NestFactory.createApplicationContext(GqlModule, { logger: false })
+    const guard = app.get(SvidkitGuard)
+    const server = createServer(httpsOptions(pki), async (req, res) => {
+      const context = contextOf(req, res) as never
+      try {
+        const allowed = await guard.canActivate(context)
+        res.end(JSON.stringify({ allowed, caller: who(callerOf(context)) }))
+      } catch (err) {
+        const e = err as { getStatus(): number; getResponse(): unknown }
+        res.end(JSON.stringify({ status: e.getStatus(), body: e.getResponse() }))
+      }
+    })
+    await new Promise<void>((resolve) => server.listen(0, HOST, resolve))
+    const url = `https://${HOST}:${(server.address() as { port: number }).port}`
+    try {
+      expect((await send(pki, url, '/graphql', { headers: await bearer(WEB, { scope: 'orders:read' }) })).body).toEqual({
+        allowed: true,
+        caller: `${WEB} via jwt`,
+      })
+      const refused = await send(pki, url, '/graphql', { headers: await bearer(WEB) })
+      expect(refused.body).toMatchObject({ status: 403, body: { code: 'ERR_SCOPE_MISSING' } })
+      expect(refused.headers['www-authenticate']).toMatch(/^Bearer realm="graphql", error="insufficient_scope"/)
+      expect((await send(pki, url, '/graphql')).body).toMatchObject({
+        status: 401,
+        body: { code: 'ERR_CREDENTIALS_MISSING' },
+      })
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await app.close()
+    }
+  })
+})
