@@ -20,7 +20,10 @@ export class OrdersController {
   @RequireScopes('orders:write')
   @Post()
   create(@Caller() caller: Caller) {
-    return { created: true, by: caller.channel === 'oidc' ? caller.principal.sub : caller.spiffeId.toString() }
+    return {
+      created: true,
+      by: caller.channel === 'oidc' ? caller.principal.sub : caller.spiffeId.toString(),
+    }
   }
 
   // Replaces the controller's requirement for this handler.

@@ -3,10 +3,10 @@
 import type { CallerVerifier } from '@svidkit/core/caller'
 import {
   Caller,
-  callerOf,
+  type callerOf,
   RequireCaller,
   RequireScopes,
-  SVIDKIT_VERIFIER,
+  type SVIDKIT_VERIFIER,
   SvidkitModule,
   type SvidkitModuleOptions,
 } from '@svidkit/nestjs'

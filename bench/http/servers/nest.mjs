@@ -19,7 +19,7 @@ import { BODY, PATH, parseArgs, ready, svidkitOptions } from './common.mjs'
 /** Applies `decorators` to `Class.prototype[name]`, as `@decorator` on the method would. */
 function decorateMethod(Class, name, decorators, params = []) {
   const descriptor = Object.getOwnPropertyDescriptor(Class.prototype, name)
-  params.forEach((decorate, index) => decorate(Class.prototype, name, index))
+  for (const [index, decorate] of params.entries()) decorate(Class.prototype, name, index)
   for (const decorate of [...decorators].reverse()) decorate(Class.prototype, name, descriptor)
   Object.defineProperty(Class.prototype, name, descriptor)
 }

@@ -356,13 +356,17 @@ describe('GraphQL resolver contexts', () => {
     await new Promise<void>((resolve) => server.listen(0, HOST, resolve))
     const url = `https://${HOST}:${(server.address() as { port: number }).port}`
     try {
-      expect((await send(pki, url, '/graphql', { headers: await bearer(WEB, { scope: 'orders:read' }) })).body).toEqual({
+      expect(
+        (await send(pki, url, '/graphql', { headers: await bearer(WEB, { scope: 'orders:read' }) })).body,
+      ).toEqual({
         allowed: true,
         caller: `${WEB} via jwt`,
       })
       const refused = await send(pki, url, '/graphql', { headers: await bearer(WEB) })
       expect(refused.body).toMatchObject({ status: 403, body: { code: 'ERR_SCOPE_MISSING' } })
-      expect(refused.headers['www-authenticate']).toMatch(/^Bearer realm="graphql", error="insufficient_scope"/)
+      expect(refused.headers['www-authenticate']).toMatch(
+        /^Bearer realm="graphql", error="insufficient_scope"/,
+      )
       expect((await send(pki, url, '/graphql')).body).toMatchObject({
         status: 401,
         body: { code: 'ERR_CREDENTIALS_MISSING' },
