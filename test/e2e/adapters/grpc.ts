@@ -5,7 +5,7 @@ import { StaticSource } from '@svidkit/core/source'
 import { callerOf, type RouteRequirement, serveSvid, svidInterceptor } from '@svidkit/grpc'
 import { callerView, type E2eAdapter, routeAuthSpecOf } from '../harness/adapter.js'
 import { POLICY } from '../harness/fixtures.js'
-import { grpcClient, grpcMethodOf } from '../harness/grpc-client.js'
+import { grpcClient, grpcMethodOf, jsonUnaryMethod } from '../harness/grpc-client.js'
 
 /**
  * The table's global policy names HTTP paths (`to: [{ paths: ['/policy'] }]`); over gRPC the same
@@ -26,11 +26,6 @@ export const GRPC_POLICY = createPolicyAuthorizer(
   }),
 )
 
-export const json = {
-  serialize: (value: unknown): Buffer => Buffer.from(JSON.stringify(value)),
-  deserialize: (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8') || '{}'),
-}
-
 /**
  * `@svidkit/grpc` on a real grpc-js server (the `@grpc/grpc-js` this process resolves: 1.14, or 1.11
  * in the `grpc-js-1.11` project), served by `serveSvid` with the client certificate requested and
@@ -48,15 +43,7 @@ export function grpcAdapter(name: string): E2eAdapter {
         const path = grpcMethodOf(route.path)
         const spec = routeAuthSpecOf(route.access)
         if (spec) methods[path] = spec
-        service[path] = {
-          path,
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: json.serialize,
-          requestDeserialize: json.deserialize,
-          responseSerialize: json.serialize,
-          responseDeserialize: json.deserialize,
-        }
+        service[path] = jsonUnaryMethod(path)
         handlers[path] = (
           call: grpc.ServerUnaryCall<unknown, unknown>,
           callback: grpc.sendUnaryData<unknown>,

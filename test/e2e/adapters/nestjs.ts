@@ -28,9 +28,9 @@ import { Caller, OptionalCaller, Public, RequireCaller, SvidkitModule } from '@s
 import { SvidGrpcServer } from '@svidkit/nestjs/grpc'
 import express from 'express'
 import { callerView, type E2eAdapter, type E2eRoute, tlsServerOptions } from '../harness/adapter.js'
-import { grpcClient, grpcMethodOf } from '../harness/grpc-client.js'
+import { grpcClient, grpcMethodOf, jsonUnaryMethod } from '../harness/grpc-client.js'
 import type { RoutingAdapter, RoutingRoute, RoutingServerConfig } from '../harness/routing-table.js'
-import { GRPC_POLICY, json } from './grpc.js'
+import { GRPC_POLICY } from './grpc.js'
 
 export type NestPlatform = 'express' | 'fastify'
 
@@ -155,15 +155,7 @@ export function nestGrpcAdapter(name: string): E2eAdapter {
       for (const route of config.routes) {
         const path = grpcMethodOf(route.path)
         const method = path.slice(path.lastIndexOf('/') + 1)
-        methods[method] = {
-          path,
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: json.serialize,
-          requestDeserialize: json.deserialize,
-          responseSerialize: json.serialize,
-          responseDeserialize: json.deserialize,
-        }
+        methods[method] = jsonUnaryMethod(path)
         handlers.push({
           decorators: [GrpcMethod('Routes', method), ...accessDecorators(route)],
           params: [Caller()],

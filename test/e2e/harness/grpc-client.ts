@@ -3,8 +3,10 @@
 // certificate, its source address — which grpc-js clients cannot choose — and its headers as metadata),
 // and the outcome comes back HTTP-shaped through core's status table: `grpc-status` must be the gRPC
 // status of the error code in `grpc-message`, and then the HTTP status of that code is reported.
+
 import { connect as http2Connect } from 'node:http2'
 import { connect as tlsConnect } from 'node:tls'
+import type { MethodDefinition } from '@grpc/grpc-js'
 import { type ErrorCode, statusTable } from '@svidkit/core/errors'
 import type { E2eClient } from './adapter.js'
 import type { ClientRequest, ClientResponse } from './client.js'
@@ -17,6 +19,21 @@ const SERVICE = 'svidkit.e2e.Routes'
 export function grpcMethodOf(path: string): string {
   const name = path.replace(/^\//, '')
   return `/${SERVICE}/${name.charAt(0).toUpperCase()}${name.slice(1)}`
+}
+
+/** A unary method whose messages are JSON, as the e2e servers define them. */
+export function jsonUnaryMethod(path: string): MethodDefinition<unknown, unknown> {
+  const serialize = (value: unknown): Buffer => Buffer.from(JSON.stringify(value))
+  const deserialize = (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8') || '{}')
+  return {
+    path,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: serialize,
+    requestDeserialize: deserialize,
+    responseSerialize: serialize,
+    responseDeserialize: deserialize,
+  }
 }
 
 /** A gRPC message frame: uncompressed flag, 4-byte length, payload. */
