@@ -188,10 +188,9 @@ export class SvidkitGuard implements CanActivate {
   #refuse(context: ExecutionContext, err: unknown): never | Promise<never> {
     const type = context.getType<string>()
     if (type === 'rpc') return throwRpcStatus(toGrpcStatus(err))
-    if (type === 'http') {
-      const http = context.switchToHttp()
-      this.#refuseHttp(err, http.getRequest(), http.getResponse())
-    }
+    if (type === 'http') this.#refuseHttp(err, context.getArgByIndex(0), context.getArgByIndex(1))
+    // A GraphQL resolver: Nest maps the HttpException to a GraphQL error.
+    if (type === 'graphql') this.#refuseHttp(err, undefined, undefined)
     throw err
   }
 
