@@ -21,6 +21,7 @@ export default defineConfig({
             'packages/fastify/test/**/*.test.ts',
             'packages/express/test/**/*.test.ts',
             'packages/grpc/test/**/*.test.ts',
+            'packages/nestjs/test/**/*.test.ts',
           ],
         },
       },
@@ -48,6 +49,25 @@ export default defineConfig({
           name: 'grpc-js-1.11',
           include: ['packages/grpc/test/**/*.test.ts', 'test/e2e/grpc.test.ts'],
           env: { SVIDKIT_GRPC_JS: '1.11' },
+        },
+      },
+      {
+        // NestJS 11 (the last 11.x), installed under its own names in test/nest-11 so its packages
+        // resolve each other as peers: every `@nestjs/*` import of the tests and of @svidkit/nestjs
+        // resolves there, as it would in an application on Nest 11.
+        extends: true,
+        resolve: {
+          alias: [
+            {
+              find: /^@nestjs\/(common|core|microservices|platform-express|platform-fastify)(\/.*)?$/,
+              replacement: `${fileURLToPath(new URL('test/nest-11/node_modules/@nestjs', import.meta.url))}/$1$2`,
+            },
+          ],
+        },
+        test: {
+          name: 'nest-11',
+          include: ['packages/nestjs/test/**/*.test.ts', 'test/e2e/nestjs*.test.ts'],
+          env: { SVIDKIT_NEST: '11' },
         },
       },
       {

@@ -28,7 +28,7 @@ if (!SUITES[suite]) {
   console.error(`usage: pnpm bench [${Object.keys(SUITES).join('|')}] [args…]`)
   process.exit(2)
 }
-for (const pkg of ['core', 'fastify', 'express', 'grpc']) {
+for (const pkg of ['core', 'fastify', 'express', 'grpc', 'nestjs']) {
   if (!existsSync(here(`../packages/${pkg}/dist/esm/index.js`))) {
     console.error(`packages/${pkg} is not built: run \`pnpm exec tsc -b\` (or \`pnpm build\`) first`)
     process.exit(1)

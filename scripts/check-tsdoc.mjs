@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 
 const out = []
-for (const pkg of ['core', 'testing', 'fastify', 'express', 'grpc', 'cli']) {
+for (const pkg of ['core', 'testing', 'fastify', 'express', 'grpc', 'nestjs', 'cli']) {
   const pj = JSON.parse(readFileSync(`packages/${pkg}/package.json`, 'utf8'))
   for (const entry of Object.values(pj.svidkit.entries)) {
     const file = `packages/${pkg}/${entry}`
@@ -49,6 +49,13 @@ function findDecl(name, file, depth = 0) {
   seen.add(key)
   let j = i - 1
   while (j >= 0 && lines[j].trim() === '') j--
+  // Class decorators (`@Injectable()`, a multi-line `@Module({ … })`) sit between the TSDoc and the class.
+  if (/^\s*@\w/.test(lines[j] ?? '') || /^[})\]]/.test(lines[j] ?? '')) {
+    let d = j
+    while (d >= 0 && !lines[d].trim().endsWith('*/') && (/^(\s|@|[})\]])/.test(lines[d]) || lines[d] === ''))
+      d--
+    if (d >= 0 && lines[d].trim().endsWith('*/')) j = d
+  }
   let k = j
   while (k >= 0 && !lines[k].includes('/**')) k--
   const doc = j >= 0 && lines[j].trim().endsWith('*/') ? lines.slice(k, j + 1).join('\n') : ''

@@ -52,6 +52,10 @@ describe('the smoke scripts', () => {
       allowed: [200, 'spiffe://example.org/ns/shop/sa/web'],
       refused: [401, 'ERR_CREDENTIALS_MISSING'],
     },
+    nest: {
+      allowed: [200, 'spiffe://example.org/ns/shop/sa/web'],
+      refused: [401, 'ERR_CREDENTIALS_MISSING'],
+    },
     cli: { code: 0, spiffeId: 'spiffe://example.org/ns/shop/sa/web' },
   }
   test('as an ES module (import)', () => {

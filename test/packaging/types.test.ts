@@ -8,6 +8,9 @@ import { beforeAll, expect, inject, test } from 'vitest'
 import { publishablePackages, root } from './setup/workspace-packages.js'
 
 const specifiers = publishablePackages().flatMap((p) => p.specifiers)
+// Nest 12 ships ESM-only types: a CommonJS TypeScript project that uses it compiles with `module:
+// nodenext` (TypeScript ≥ 5.8 follows Node's require(esm)); `node16` refuses any import of it, ours too.
+const esmOnlyPeers = (s: string) => s.startsWith('@svidkit/nestjs')
 const common = {
   target: 'es2022',
   lib: ['es2023', 'dom'],
@@ -38,11 +41,16 @@ function tsc(project: string): { status: number; output: string } {
 
 beforeAll(() => {
   const { consumer } = inject('packaging')
-  const entries = `${specifiers.map((s, i) => `import * as e${i} from '${s}'`).join('\n')}\nexport const entries = [${specifiers.map((_, i) => `e${i}`).join(', ')}]\n`
+  const entriesOf = (list: string[]) =>
+    `${list.map((s, i) => `import * as e${i} from '${s}'`).join('\n')}\nexport const entries = [${list.map((_, i) => `e${i}`).join(', ')}]\n`
   for (const ext of ['mts', 'cts', 'ts']) {
-    writeFileSync(join(consumer, `entries.${ext}`), entries)
+    writeFileSync(
+      join(consumer, `entries.${ext}`),
+      entriesOf(ext === 'cts' ? specifiers.filter((s) => !esmOnlyPeers(s)) : specifiers),
+    )
     if (ext !== 'ts') copyFileSync(join(consumer, 'typed.ts'), join(consumer, `typed.${ext}`))
   }
+  writeFileSync(join(consumer, 'entries-esm-peers.cts'), entriesOf(specifiers.filter(esmOnlyPeers)))
   const config = (compilerOptions: object, files: string[]) =>
     `${JSON.stringify({ compilerOptions: { ...common, ...compilerOptions }, files }, null, 2)}\n`
   // One program per module system, as a user has: an ES module project and a CommonJS one.
@@ -55,6 +63,10 @@ beforeAll(() => {
     config({ module: 'node16', moduleResolution: 'node16' }, ['entries.cts', 'typed.cts']),
   )
   writeFileSync(
+    join(consumer, 'tsconfig.nodenext-cjs.json'),
+    config({ module: 'nodenext', moduleResolution: 'nodenext' }, ['entries-esm-peers.cts']),
+  )
+  writeFileSync(
     join(consumer, 'tsconfig.bundler.json'),
     config({ module: 'esnext', moduleResolution: 'bundler' }, ['entries.ts', 'typed.ts']),
   )
@@ -62,6 +74,13 @@ beforeAll(() => {
 
 test.each(['esm', 'cjs'])('moduleResolution node16: the consumer compiles as %s', (kind) => {
   const r = tsc(`tsconfig.node16-${kind}.json`)
+  expect(r.output).toBe('')
+  expect(r.status).toBe(0)
+})
+
+test('CommonJS with ESM-only peers (Nest 12): the entries compile under module nodenext', () => {
+  expect(specifiers.filter(esmOnlyPeers).length).toBeGreaterThan(0)
+  const r = tsc('tsconfig.nodenext-cjs.json')
   expect(r.output).toBe('')
   expect(r.status).toBe(0)
 })

@@ -48,6 +48,21 @@ export const CONFIGS = {
     'naive-mtls',
     'svidkit-mtls',
   ],
+  // @svidkit/nestjs's global guard against a trivial guard that returns true (and no guard at all).
+  'nest-express': [
+    'bare',
+    'trivial-guard',
+    'svidkit-xfcc-policy',
+    'svidkit-jwt-nocache',
+    'svidkit-jwt-cache',
+  ],
+  'nest-fastify': [
+    'bare',
+    'trivial-guard',
+    'svidkit-xfcc-policy',
+    'svidkit-jwt-nocache',
+    'svidkit-jwt-cache',
+  ],
 }
 
 export const isTls = (config) => config === 'tls-bare' || config === 'naive-mtls' || config === 'svidkit-mtls'

@@ -12,7 +12,7 @@ import { grpcClient, grpcMethodOf, jsonUnaryMethod } from '../harness/grpc-clien
  * rules name the methods those paths map to (`grpcMethods`), so the policy engine matches real gRPC
  * operations, as a gRPC service's policy would.
  */
-const GRPC_POLICY = createPolicyAuthorizer(
+export const GRPC_POLICY = createPolicyAuthorizer(
   definePolicy({
     ...POLICY.document,
     rules: POLICY.document.rules.map(

@@ -3,7 +3,7 @@
 const { once } = require('node:events')
 const { createServer } = require('node:http')
 
-/** Runs core, both adapters and the CLI once and returns what happened. */
+/** Runs core, the adapters and the CLI once and returns what happened. */
 module.exports = async function observe(m) {
   const out = {}
   const ca = await m.TestCA.create({ trustDomain: 'example.org' })
@@ -49,6 +49,30 @@ module.exports = async function observe(m) {
   const r = await fetch(url, { signal: AbortSignal.timeout(5000) })
   out.express = { allowed: [a.status, (await a.json()).caller], refused: [r.status, (await r.json()).code] }
   server.close()
+
+  // @svidkit/nestjs: a Nest application (Express platform) with the global guard; the decorators are
+  // applied by hand, as TypeScript's decorator output applies them.
+  const n = m.nest
+  class WhoController {
+    who(caller) {
+      return { caller: caller?.spiffeId?.toString() }
+    }
+  }
+  n.Caller()(WhoController.prototype, 'who', 0)
+  n.Get()(WhoController.prototype, 'who', Object.getOwnPropertyDescriptor(WhoController.prototype, 'who'))
+  n.Controller()(WhoController)
+  class AppModule {}
+  n.Module({ imports: [n.SvidkitModule.forRoot(options)], controllers: [WhoController] })(AppModule)
+  const nestApp = await n.NestFactory.create(AppModule, { logger: false })
+  await nestApp.listen(0, '127.0.0.1')
+  const nestUrl = `http://127.0.0.1:${nestApp.getHttpServer().address().port}/`
+  const na = await fetch(nestUrl, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(5000),
+  })
+  const nr = await fetch(nestUrl, { signal: AbortSignal.timeout(5000) })
+  out.nest = { allowed: [na.status, (await na.json()).caller], refused: [nr.status, (await nr.json()).code] }
+  await nestApp.close()
 
   let printed = ''
   const code = await m.main(['id', 'spiffe://example.org/ns/shop/sa/web', '--json'], {

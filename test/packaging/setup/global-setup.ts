@@ -102,6 +102,14 @@ export default function setup(project: TestProject): () => void {
       pin('@types/node'),
       // An optional peer of @svidkit/core, whose declarations the /tls client helpers name.
       pin('undici'),
+      // @svidkit/nestjs's peers (Nest 12 is ESM-only: CommonJS loads it through require(esm)), and
+      // @nestjs/microservices for its /grpc entry.
+      pin('@nestjs/common'),
+      pin('@nestjs/core'),
+      pin('@nestjs/platform-express'),
+      pin('@nestjs/microservices'),
+      pin('reflect-metadata'),
+      pin('rxjs'),
     ],
     consumer,
     npmEnv(),
