@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+export { MAX_CHAIN_BYTES, MAX_CHAIN_CERTIFICATES, MAX_CHAIN_SIGNATURE_CHECKS } from './chain-limits.js'
 export { getX509SvidId } from './get-x509-svid-id.js'
 export { marshalX509Svid } from './marshal-x509-svid.js'
 export type { ParseX509SvidOptions } from './parse-x509-svid.js'
