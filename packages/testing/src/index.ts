@@ -23,6 +23,12 @@ export type {
   DevAgentSocket,
 } from './dev-agent/types.js'
 export type { TestKeyPair, TestKeyType } from './key-type.js'
-export { generateTestKeyPair } from './key-type.js'
-export type { IssueX509SvidOptions, MintJwtSvidOptions, TestCAOptions, TestX509Svid } from './test-ca.js'
+export { generateTestKeyPair, importTestKeyPair } from './key-type.js'
+export type {
+  IssueX509SvidOptions,
+  MintJwtSvidOptions,
+  TestCAOptions,
+  TestCAState,
+  TestX509Svid,
+} from './test-ca.js'
 export { bundleMapJson, KeyUsageFlags, TestCA } from './test-ca.js'
