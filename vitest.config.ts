@@ -21,6 +21,32 @@ export default defineConfig({
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
       {
+        // The fast part of the proof under failure (test/resilience/README.md): fuzzing 10^4 runs per
+        // parser, cache bounds, bad input over real sockets, no secrets in logs, a short agent loss.
+        extends: true,
+        test: {
+          name: 'resilience',
+          include: ['test/resilience/**/*.test.ts'],
+          exclude: ['test/resilience/soak/**'],
+          setupFiles: ['test/resilience/harness/setup-capture.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        // The long part, run by `pnpm test:soak` only (scripts/soak.mjs): 10^6 fuzz runs per parser,
+        // 20 agent restarts and a 10-minute rotation soak under load, 10^5 callers. One file at a time.
+        extends: true,
+        test: {
+          name: 'soak',
+          include: ['test/resilience/soak/**/*.test.ts'],
+          setupFiles: ['test/resilience/harness/setup-capture.ts'],
+          testTimeout: 25 * 60_000,
+          hookTimeout: 5 * 60_000,
+          fileParallelism: false,
+          maxWorkers: 1,
+        },
+      },
+      {
         // Real nginx and HAProxy on 127.0.0.1 (installed by the tests' setup when missing). Files run one
         // at a time (ports, processes, apt); the hook timeout covers a first-run apt-get install.
         extends: true,

@@ -1,0 +1,309 @@
+// Point 1, agent loss under load: services of every adapter serve mTLS and JWT-SVID callers from the
+// load generator while the real `svidkit agent` process is killed (SIGKILL) and restarted. Shared by
+// the fast test (a few restarts, short TTLs) and the soak (20 restarts).
+//
+// Measured: calls served, refused and failed; callers served on an expired SVID (must be 0); for every
+// restart and every Workload API source (the services' X509Source and BundleSource, the client's
+// X509Source and JwtSource), the time from the agent's return (its "ready" line) to the source's first
+// update, against the bound the backoff promises. Optionally the agent stays away past every SVID's
+// expiry: the services must fail closed (nothing served, `healthy` false, `ERR_SOURCE_SVID_EXPIRED`)
+// and recover by themselves when it returns.
+import type { CallerVerifierOptions } from '@svidkit/core/caller'
+import { SvidkitError } from '@svidkit/core/errors'
+import type { LiveSource } from '@svidkit/core/source'
+import { BundleSource, JwtSource, X509Source } from '@svidkit/core/workload-api'
+import type { X509Svid } from '@svidkit/core/x509-svid'
+import { AgentProcess } from './agent-process.js'
+import { capture } from './capture.js'
+import { type LoadStats, type PlannedCall, runLoad, ServedCounter } from './load.js'
+import { type ResilienceAdapter, type RunningService, rotatingServerTls } from './service.js'
+
+export const TRUST_DOMAIN = 'example.org'
+export const SERVICE_ID = 'spiffe://example.org/orders'
+export const CLIENT_ID = 'spiffe://example.org/web'
+
+export interface AgentLossOptions {
+  readonly adapters: readonly ResilienceAdapter[]
+  readonly restarts: number
+  /** How long the agent stays away each time: a value drawn uniformly in [min, max] ms. */
+  readonly downMs: readonly [number, number]
+  /** How long the agent stays up between restarts, counted from its return. */
+  readonly upMs: number
+  readonly svidTtlSeconds: number
+  readonly jwtSvidTtlSeconds: number
+  /** The Workload API backoff of every source. */
+  readonly backoff: { readonly initialMs: number; readonly maxMs: number }
+  readonly concurrency: number
+  /** Then stay away past every SVID's expiry, check that the services fail closed, and return. */
+  readonly pastExpiry: boolean
+  /** Progress lines. */
+  readonly log?: (line: string) => void
+}
+
+export interface RecoverySample {
+  readonly restart: number
+  readonly source: string
+  /** ms from the agent's return to the source's first update. */
+  readonly ms: number
+}
+
+/** Where the run is: agent restarts, then (past expiry) SVIDs running out, all expired, agent back. */
+export type Phase = 'restarts' | 'expiring' | 'expired' | 'returned'
+
+export interface PhaseStats {
+  calls: number
+  ok: number
+  refused: number
+  failed: number
+  readonly reasons: Record<string, number>
+}
+
+export interface AgentLossReport {
+  readonly restarts: number
+  readonly load: LoadStats
+  /** Outcomes per phase. */
+  readonly phases: Record<string, PhaseStats>
+  readonly served: number
+  readonly servedExpired: number
+  readonly expiredSamples: readonly { channel: string; lateMs: number }[]
+  readonly expiredInFlight: number
+  readonly servedByChannel: Record<string, number>
+  readonly recovery: readonly RecoverySample[]
+  /** The bound `recovery` must stay within: twice the backoff's maximum (the watch's own retry, plus the gRPC channel's reconnect, which svidkit caps at the same maximum), plus 1 s to connect and deliver. */
+  readonly recoveryBoundMs: number
+  readonly pastExpiry?: {
+    /** Calls made while every SVID had expired, and how many were served (must be 0). */
+    readonly callsWhileExpired: number
+    readonly servedWhileExpired: number
+    readonly serviceHealthy: boolean
+    readonly serviceError: string | undefined
+    /** ms from the agent's return until a call succeeded again. */
+    readonly recoveredAfterMs: number
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Resolves once `check()` holds, polling every 20 ms; rejects after `timeoutMs`. */
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport> {
+  const log = o.log ?? (() => {})
+  const agent = await AgentProcess.start({
+    trustDomain: TRUST_DOMAIN,
+    identities: ['/orders', '/web'],
+    svidTtlSeconds: o.svidTtlSeconds,
+    jwtSvidTtlSeconds: o.jwtSvidTtlSeconds,
+  })
+  const common = { address: agent.address, backoff: { ...o.backoff, jitter: 0.2 }, timeoutMs: 20_000 }
+  const sources: Record<string, LiveSource & { readonly healthy: boolean }> = {}
+  const services: RunningService[] = []
+  try {
+    const serviceSvid = await X509Source.create(common)
+    sources['service X509Source'] = serviceSvid
+    const serviceBundles = await BundleSource.create(common)
+    sources['service BundleSource'] = serviceBundles
+    const client = await X509Source.create({ ...common, picker: { spiffeId: CLIENT_ID } })
+    sources['client X509Source'] = client
+    const clientJwt = await JwtSource.create(common)
+    sources['client JwtSource'] = clientJwt
+
+    // Update times of every source, to measure recoveries.
+    const updates: Record<string, number[]> = {}
+    for (const [name, s] of Object.entries(sources)) {
+      updates[name] = []
+      s.on('update', () => updates[name]!.push(Date.now()))
+      s.on('error', () => {}) // errors are expected while the agent is away
+    }
+
+    // The client's credentials: its last SVID (even once expired: the server must refuse it), the
+    // bundle it trusts the server with, and a JWT-SVID kept fresh by a background loop.
+    let clientSvid: X509Svid = client.getX509Svid()
+    let trust = client.bundles.getX509BundleForTrustDomain(clientSvid.id.trustDomain)!.toPem()
+    client.on('update', () => {
+      try {
+        clientSvid = client.getX509Svid()
+        const bundle = client.bundles.getX509BundleForTrustDomain(clientSvid.id.trustDomain)
+        if (bundle) trust = bundle.toPem()
+      } catch {
+        // redacted or expired: keep the last one
+      }
+    })
+    const pem = (svid: X509Svid) => ({
+      cert: svid.certificates.map((c) => c.toString()).join(''),
+      key: svid.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    })
+    let clientCert = pem(clientSvid)
+    let certOf = clientSvid
+    let token = (await clientJwt.fetchJwtSvid({ audience: SERVICE_ID, subject: CLIENT_ID })).token
+    capture.secretToken(token)
+    const stop = new AbortController()
+    const refresher = (async () => {
+      while (!stop.signal.aborted) {
+        await sleep(250)
+        try {
+          const t = (await clientJwt.fetchJwtSvid({ audience: SERVICE_ID, subject: CLIENT_ID })).token
+          if (t !== token) capture.secretToken(t)
+          token = t
+        } catch {
+          // the agent is away: keep the last token
+        }
+      }
+    })()
+
+    const served = new ServedCounter()
+    const verifier: CallerVerifierOptions = {
+      bundles: serviceBundles,
+      self: SERVICE_ID,
+      // No clock-skew tolerance (JWT-SVIDs default to 60 s, like SPIRE): an expired SVID must be refused.
+      mtls: { clockSkewSeconds: 0 },
+      jwt: { audience: SERVICE_ID, clockSkewSeconds: 0 },
+      audit: { logger: capture.auditLogger(), telemetry: false },
+    }
+    for (const adapter of o.adapters) {
+      services.push(
+        await adapter.start({
+          host: '127.0.0.1',
+          tls: rotatingServerTls(serviceSvid),
+          verifier,
+          respond: served.respond,
+          log: capture.stream(),
+        }),
+      )
+    }
+
+    const plan = (n: number): PlannedCall => {
+      const k = n % (o.adapters.length * 2)
+      const adapter = o.adapters[k >> 1]!
+      const mtls = (k & 1) === 0
+      if (mtls && certOf !== clientSvid) {
+        clientCert = pem(clientSvid)
+        certOf = clientSvid
+      }
+      return {
+        label: `${adapter.name} ${mtls ? 'mTLS' : 'JWT-SVID'}`,
+        adapter,
+        service: services[k >> 1]!,
+        request: {
+          operation: 'whoami',
+          trust: [trust],
+          serverId: SERVICE_ID,
+          ...(mtls ? { certificate: clientCert } : { bearer: token }),
+        },
+      }
+    }
+
+    // Outcomes per phase: while the agent is killed and restarted; then, past expiry, while the SVIDs
+    // run out, once all have expired, and after the agent's return.
+    let phase: Phase = 'restarts'
+    const phases: Record<string, PhaseStats> = {}
+    let lastOkAt = 0
+    const load = runLoad({
+      concurrency: o.concurrency,
+      durationMs: 60 * 60_000, // stopped by the signal; bounded by the hour regardless
+      maxCalls: 50_000_000,
+      signal: stop.signal,
+      next: plan,
+      onOutcome: (_call, outcome, _t0, t1) => {
+        if (outcome.kind === 'ok') lastOkAt = t1
+        if (outcome.kind === 'refused') capture.line('response', JSON.stringify(outcome.body))
+        const p = (phases[phase] ??= { calls: 0, ok: 0, refused: 0, failed: 0, reasons: {} })
+        p.calls++
+        p[outcome.kind]++
+        if (outcome.kind !== 'ok') {
+          const key = outcome.kind === 'refused' ? `refused:${outcome.code}` : `failed:${outcome.stage}`
+          p.reasons[key] = (p.reasons[key] ?? 0) + 1
+        }
+      },
+    })
+
+    const recovery: RecoverySample[] = []
+    const recoveryBoundMs = 2 * o.backoff.maxMs + 1000
+    const waitRecovery = async (restart: number): Promise<void> => {
+      const back = agent.readyAt
+      for (const name of Object.keys(sources)) {
+        await until(
+          () => updates[name]!.some((t) => t >= back),
+          recoveryBoundMs + 30_000,
+          `${name} to update after restart ${restart}`,
+        )
+        recovery.push({ restart, source: name, ms: updates[name]!.find((t) => t >= back)! - back })
+      }
+    }
+
+    for (let i = 1; i <= o.restarts; i++) {
+      await sleep(o.upMs)
+      await agent.kill()
+      const down = o.downMs[0] + Math.random() * (o.downMs[1] - o.downMs[0])
+      await sleep(down)
+      await agent.restart()
+      await waitRecovery(i)
+      log(`restart ${i}/${o.restarts}: away ${Math.round(down)} ms, recovered in ${recovery.slice(-4).map((r) => r.ms).join('/')} ms`)
+    }
+    await sleep(o.upMs)
+
+    let pastExpiry: AgentLossReport['pastExpiry']
+    if (o.pastExpiry) {
+      phase = 'expiring'
+      await agent.kill()
+      // Every SVID the agent issued has expired once the latest notAfter (service, client) has passed.
+      const lastExpiry = Math.max(
+        serviceSvid.getX509Svids().reduce((m, s) => Math.max(m, s.expiresAt.getTime()), 0),
+        clientSvid.expiresAt.getTime(),
+        Date.now() + o.jwtSvidTtlSeconds * 1000,
+      )
+      await sleep(lastExpiry - Date.now() + 1000)
+      const servedBefore = served.served
+      phase = 'expired'
+      await sleep(3000)
+      phase = 'returned'
+      const servedWhileExpired = served.served - servedBefore
+      let serviceError: string | undefined
+      try {
+        serviceSvid.getX509Svid()
+      } catch (err) {
+        serviceError = err instanceof SvidkitError ? err.code : String(err)
+      }
+      const serviceHealthy = serviceSvid.healthy
+      await agent.restart()
+      const back = agent.readyAt
+      await until(() => lastOkAt > back, recoveryBoundMs + 30_000, 'a call to succeed after the agent returned')
+      pastExpiry = {
+        callsWhileExpired: phases.expired?.calls ?? 0,
+        servedWhileExpired,
+        serviceHealthy,
+        serviceError,
+        recoveredAfterMs: lastOkAt - back,
+      }
+      log(`past expiry: ${pastExpiry.callsWhileExpired} calls, ${servedWhileExpired} served; recovered in ${lastOkAt - back} ms`)
+      await sleep(o.upMs)
+    }
+
+    stop.abort()
+    const stats = await load
+    await refresher
+    return {
+      restarts: o.restarts,
+      load: stats,
+      phases,
+      served: served.served,
+      servedExpired: served.servedExpired,
+      expiredSamples: served.expiredSamples,
+      expiredInFlight: served.expiredInFlight,
+      servedByChannel: served.byChannel,
+      recovery,
+      recoveryBoundMs,
+      ...(pastExpiry ? { pastExpiry } : {}),
+    }
+  } finally {
+    await Promise.allSettled(services.map((s) => s.close()))
+    await Promise.allSettled(Object.values(sources).map((s) => s.close()))
+    await agent.close()
+  }
+}
