@@ -22,11 +22,15 @@ test('agent loss under load: nothing served on an expired SVID, bounded recovery
   expect(report.served).toBeGreaterThan(50)
   for (const adapter of adapters) {
     for (const channel of ['mTLS', 'JWT-SVID']) {
-      expect(report.load.byLabel[`${adapter.name} ${channel}`]?.ok, `${adapter.name} ${channel}`).toBeGreaterThan(0)
+      expect(
+        report.load.byLabel[`${adapter.name} ${channel}`]?.ok,
+        `${adapter.name} ${channel}`,
+      ).toBeGreaterThan(0)
     }
   }
   expect(report.recovery).toHaveLength(3 * 4)
-  for (const r of report.recovery) expect(r.ms, `${r.source}, restart ${r.restart}`).toBeLessThanOrEqual(report.recoveryBoundMs)
+  for (const r of report.recovery)
+    expect(r.ms, `${r.source}, restart ${r.restart}`).toBeLessThanOrEqual(report.recoveryBoundMs)
   const p = report.pastExpiry!
   expect(p.callsWhileExpired).toBeGreaterThan(0)
   expect(p.servedWhileExpired).toBe(0)

@@ -244,7 +244,12 @@ export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport
       await sleep(down)
       await agent.restart()
       await waitRecovery(i)
-      log(`restart ${i}/${o.restarts}: away ${Math.round(down)} ms, recovered in ${recovery.slice(-4).map((r) => r.ms).join('/')} ms`)
+      log(
+        `restart ${i}/${o.restarts}: away ${Math.round(down)} ms, recovered in ${recovery
+          .slice(-4)
+          .map((r) => r.ms)
+          .join('/')} ms`,
+      )
     }
     await sleep(o.upMs)
 
@@ -273,7 +278,11 @@ export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport
       const serviceHealthy = serviceSvid.healthy
       await agent.restart()
       const back = agent.readyAt
-      await until(() => lastOkAt > back, recoveryBoundMs + 30_000, 'a call to succeed after the agent returned')
+      await until(
+        () => lastOkAt > back,
+        recoveryBoundMs + 30_000,
+        'a call to succeed after the agent returned',
+      )
       pastExpiry = {
         callsWhileExpired: phases.expired?.calls ?? 0,
         servedWhileExpired,
@@ -281,7 +290,9 @@ export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport
         serviceError,
         recoveredAfterMs: lastOkAt - back,
       }
-      log(`past expiry: ${pastExpiry.callsWhileExpired} calls, ${servedWhileExpired} served; recovered in ${lastOkAt - back} ms`)
+      log(
+        `past expiry: ${pastExpiry.callsWhileExpired} calls, ${servedWhileExpired} served; recovered in ${lastOkAt - back} ms`,
+      )
       await sleep(o.upMs)
     }
 

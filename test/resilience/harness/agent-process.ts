@@ -48,7 +48,8 @@ export class AgentProcess {
 
   /** Starts the first agent process. Needs the CLI build (`pnpm build` or `pnpm exec tsc -b`). */
   static async start(options: AgentProcessOptions): Promise<AgentProcess> {
-    if (!existsSync(DIST)) throw new Error(`the svidkit CLI is not built (${DIST}): run \`pnpm exec tsc -b\` first`)
+    if (!existsSync(DIST))
+      throw new Error(`the svidkit CLI is not built (${DIST}): run \`pnpm exec tsc -b\` first`)
     const agent = new AgentProcess(mkdtempSync(join(tmpdir(), 'svidkit-resilience-agent-')), options)
     await agent.restart()
     return agent

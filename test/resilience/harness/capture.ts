@@ -95,7 +95,10 @@ class Capture {
     ] as const) {
       const write = stream.write.bind(stream) as (...args: unknown[]) => boolean
       stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-        this.line(source, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'))
+        this.line(
+          source,
+          typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'),
+        )
         return write(chunk, ...rest)
       }) as typeof stream.write
     }

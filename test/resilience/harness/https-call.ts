@@ -3,7 +3,8 @@
 // waits. The server's certificate is verified against `trust` and, when given, must carry `serverId`.
 import { request as httpsRequest } from 'node:https'
 import type { PeerCertificate } from 'node:tls'
-import type { CallOutcome, CallRequest, RunningService } from './service.js'
+import { rawRequest } from './raw-http.js'
+import type { CallOutcome, CallRequest, RawCallRequest, RunningService } from './service.js'
 
 const PATHS = { whoami: '/whoami', healthz: '/healthz' } as const
 
@@ -47,29 +48,46 @@ export function httpsCall(service: RunningService, req: CallRequest): Promise<Ca
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('error', (e) => done({ kind: 'failed', stage: 'connection', error: e.message }))
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8')
-          let body: unknown = text
-          try {
-            body = JSON.parse(text)
-          } catch {
-            // not JSON (a Node-level refusal such as 431): keep the text
-          }
-          const status = res.statusCode ?? 0
-          if (status === 200) done({ kind: 'ok', status, body })
-          else {
-            const code = (body as { code?: unknown } | null)?.code
-            done({ kind: 'refused', status, code: typeof code === 'string' ? code : undefined, body })
-          }
-        })
+        res.on('end', () => done(outcomeOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))))
       },
     )
     r.on('socket', (s) => s.once('secureConnect', () => (secure = true)))
-    r.on('error', (e) => done({ kind: 'failed', stage: secure ? 'connection' : 'handshake', error: e.message }))
+    r.on('error', (e) =>
+      done({ kind: 'failed', stage: secure ? 'connection' : 'handshake', error: e.message }),
+    )
     const timer = setTimeout(() => {
       r.destroy()
       done({ kind: 'failed', stage: 'timeout', error: `no answer within ${timeoutMs} ms` })
     }, timeoutMs)
     r.end()
   })
+}
+
+function outcomeOf(status: number, text: string): CallOutcome {
+  let body: unknown = text
+  try {
+    body = JSON.parse(text)
+  } catch {
+    // not JSON (a Node-level refusal such as 431): keep the text
+  }
+  if (status === 200) return { kind: 'ok', status, body }
+  const code = (body as { code?: unknown } | null)?.code
+  return { kind: 'refused', status, code: typeof code === 'string' ? code : undefined, body }
+}
+
+/** Sends one call with raw header lines (the bad-input table) to an HTTP service. */
+export async function httpsCallRaw(service: RunningService, req: RawCallRequest): Promise<CallOutcome> {
+  try {
+    const r = await rawRequest({
+      url: service.url,
+      path: PATHS[req.operation],
+      headers: [['accept', 'application/json'], ...req.lines],
+      ca: req.trust,
+      ...(req.certificate ? { cert: req.certificate } : {}),
+      ...(req.from ? { from: req.from } : {}),
+    })
+    return outcomeOf(r.status, r.body)
+  } catch (err) {
+    return { kind: 'failed', stage: 'connection', error: (err as Error).message }
+  }
 }

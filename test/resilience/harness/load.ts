@@ -66,7 +66,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
       label[outcome.kind]++
       if (outcome.kind !== 'ok') {
         const reason =
-          outcome.kind === 'refused' ? `refused:${outcome.status}:${outcome.code ?? '-'}` : `failed:${outcome.stage}`
+          outcome.kind === 'refused'
+            ? `refused:${outcome.status}:${outcome.code ?? '-'}`
+            : `failed:${outcome.stage}`
         stats.reasons[reason] = (stats.reasons[reason] ?? 0) + 1
       }
       options.onOutcome?.(call, outcome, t0, t1)
@@ -100,7 +102,8 @@ export class ServedCounter {
     const expiresAt = caller?.expiresAt?.getTime()
     if (expiresAt !== undefined && expiresAt < receivedAt) {
       this.servedExpired++
-      if (this.expiredSamples.length < 20) this.expiredSamples.push({ channel, lateMs: receivedAt - expiresAt })
+      if (this.expiredSamples.length < 20)
+        this.expiredSamples.push({ channel, lateMs: receivedAt - expiresAt })
     } else if (expiresAt !== undefined && expiresAt < Date.now()) this.expiredInFlight++
     return { caller: caller?.spiffeId?.toString() ?? null, channel }
   }

@@ -12,7 +12,7 @@
 //
 // A gRPC adapter maps `whoami`/`healthz` to two unary methods and headers to metadata; HTTP statuses
 // in expectations then read as their gRPC mapping through core's status table (same error `code`).
-import type { Server as TlsServer, TlsOptions } from 'node:tls'
+import type { TlsOptions, Server as TlsServer } from 'node:tls'
 import type { Caller, CallerVerifierOptions } from '@svidkit/core/caller'
 import type { X509Source } from '@svidkit/core/workload-api'
 import type { X509Svid } from '@svidkit/core/x509-svid'
@@ -82,15 +82,38 @@ export type CallOutcome =
   /** The handler answered. */
   | { readonly kind: 'ok'; readonly status: number; readonly body: unknown }
   /** svidkit (or the server) refused it with a status and, from svidkit, an error code. */
-  | { readonly kind: 'refused'; readonly status: number; readonly code: string | undefined; readonly body: unknown }
+  | {
+      readonly kind: 'refused'
+      readonly status: number
+      readonly code: string | undefined
+      readonly body: unknown
+    }
   /** No answer: the connection or the TLS handshake failed, or it timed out. */
-  | { readonly kind: 'failed'; readonly stage: 'handshake' | 'connection' | 'timeout'; readonly error: string }
+  | {
+      readonly kind: 'failed'
+      readonly stage: 'handshake' | 'connection' | 'timeout'
+      readonly error: string
+    }
+
+/**
+ * A call of the bad-input table: header lines exactly as given, in order (the same name twice, raw
+ * bytes, any size). HTTP adapters write them on the wire as they are; a gRPC adapter sends them as
+ * metadata entries.
+ */
+export interface RawCallRequest {
+  readonly operation: Operation
+  readonly lines: readonly (readonly [string, string | Buffer])[]
+  readonly certificate?: ClientCertificate
+  readonly trust: readonly string[]
+  readonly from?: string
+}
 
 /** An adapter under test, server and client side. */
 export interface ResilienceAdapter {
   readonly name: string
   start(config: ServiceConfig): Promise<RunningService>
   call(service: RunningService, request: CallRequest): Promise<CallOutcome>
+  callRaw(service: RunningService, request: RawCallRequest): Promise<CallOutcome>
 }
 
 /**

@@ -6,5 +6,7 @@ import { capture } from './capture.js'
 capture.hookProcess()
 
 afterAll(() => {
-  expect(capture.leaks(), 'a log, audit, response or output line holds a token, key or certificate').toEqual([])
+  expect(capture.leaks(), 'a log, audit, response or output line holds a token, key or certificate').toEqual(
+    [],
+  )
 })

@@ -2,7 +2,7 @@ import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { svid } from '@svidkit/express'
 import express from 'express'
-import { httpsCall } from '../https-call.js'
+import { httpsCall, httpsCallRaw } from '../https-call.js'
 import type { ResilienceAdapter } from '../service.js'
 
 /** `@svidkit/express` 5 on `https.createServer(app)` (Express has no logger of its own). */
@@ -24,7 +24,10 @@ export const expressAdapter: ResilienceAdapter = {
       res.json(config.respond('healthz', req.caller, arrival.get(req)!))
     })
     const server = createServer(
-      { ...config.tls.options, ...(config.maxHeaderSize === undefined ? {} : { maxHeaderSize: config.maxHeaderSize }) },
+      {
+        ...config.tls.options,
+        ...(config.maxHeaderSize === undefined ? {} : { maxHeaderSize: config.maxHeaderSize }),
+      },
       app,
     )
     config.tls.attach(server)
@@ -40,4 +43,5 @@ export const expressAdapter: ResilienceAdapter = {
     }
   },
   call: httpsCall,
+  callRaw: httpsCallRaw,
 }

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net'
 import type { Server as TlsServer } from 'node:tls'
 import svidkit from '@svidkit/fastify'
 import Fastify from 'fastify'
-import { httpsCall } from '../https-call.js'
+import { httpsCall, httpsCallRaw } from '../https-call.js'
 import type { ResilienceAdapter } from '../service.js'
 
 /** `@svidkit/fastify` 5 on HTTPS, with Fastify's own logger (pino) at level trace into `config.log`. */
@@ -10,8 +10,10 @@ export const fastifyAdapter: ResilienceAdapter = {
   name: 'fastify',
   async start(config) {
     const app = Fastify({
-      https: config.tls.options,
-      ...(config.maxHeaderSize === undefined ? {} : { maxHeaderSize: config.maxHeaderSize }),
+      https: {
+        ...config.tls.options,
+        ...(config.maxHeaderSize === undefined ? {} : { maxHeaderSize: config.maxHeaderSize }),
+      },
       logger: config.log ? { level: 'trace', stream: config.log } : false,
     })
     config.tls.attach(app.server as unknown as TlsServer)
@@ -28,4 +30,5 @@ export const fastifyAdapter: ResilienceAdapter = {
     return { url: `https://${config.host}:${port}`, close: () => app.close() }
   },
   call: httpsCall,
+  callRaw: httpsCallRaw,
 }
