@@ -213,7 +213,8 @@ export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport
       onOutcome: (_call, outcome, _t0, t1) => {
         if (outcome.kind === 'ok') lastOkAt = t1
         if (outcome.kind === 'refused') capture.line('response', JSON.stringify(outcome.body))
-        const p = (phases[phase] ??= { calls: 0, ok: 0, refused: 0, failed: 0, reasons: {} })
+        const p = phases[phase] ?? { calls: 0, ok: 0, refused: 0, failed: 0, reasons: {} }
+        phases[phase] = p
         p.calls++
         p[outcome.kind]++
         if (outcome.kind !== 'ok') {

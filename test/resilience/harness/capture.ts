@@ -56,11 +56,17 @@ class Capture {
   #scan(source: LineSource, l: string): void {
     for (const [rule, re] of RULES) {
       const m = re.exec(l)
-      if (m) return this.#leak(source, rule, l, m.index)
+      if (m) {
+        this.#leak(source, rule, l, m.index)
+        return
+      }
     }
     if (this.#signatures.size > 0) {
       for (const m of l.matchAll(SIGNATURE_RUN)) {
-        if (this.#signatures.has(m[0])) return this.#leak(source, 'signature of a minted token', l, m.index)
+        if (this.#signatures.has(m[0])) {
+          this.#leak(source, 'signature of a minted token', l, m.index)
+          return
+        }
       }
     }
   }

@@ -61,7 +61,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
       const t1 = Date.now()
       stats.calls++
       stats[outcome.kind]++
-      const label = (stats.byLabel[call.label] ??= { calls: 0, ok: 0, refused: 0, failed: 0 })
+      const label = stats.byLabel[call.label] ?? { calls: 0, ok: 0, refused: 0, failed: 0 }
+      stats.byLabel[call.label] = label
       label.calls++
       label[outcome.kind]++
       if (outcome.kind !== 'ok') {

@@ -76,7 +76,7 @@ export function rawRequest(req: RawRequest): Promise<RawResponse> {
         const c = l.indexOf(':')
         headers[l.slice(0, c).trim().toLowerCase()] = l.slice(c + 1).trim()
       }
-      let body = raw.subarray(split + 4)
+      let body: Buffer = raw.subarray(split + 4)
       if (headers['transfer-encoding'] === 'chunked') body = dechunk(body)
       resolve({ status, headers, body: body.toString('utf8') })
     })
