@@ -1,0 +1,66 @@
+// Runs every fuzz target (fuzz-targets.ts) `runs` times, each input within its time budget: 100 ms
+// plus `msPerKiB` (default 1) per KiB of input, the best of three timings when the first is over. A linear parser uses a small share of that on any
+// input; a quadratic path on the long inputs mixed in (up to 256 KiB) exceeds it. Every target prints
+// one `FUZZ {json}` line (runs, seconds, slowest input, worst share of the budget) for the README.
+import fc from 'fast-check'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { type FuzzTarget, fuzzMaterial, fuzzTargets } from './fuzz-targets.js'
+
+/** Input size in characters (bytes for binary input), summed over arrays and tuples. */
+export function sizeOf(input: unknown): number {
+  if (typeof input === 'string') return input.length
+  if (input instanceof Uint8Array) return input.byteLength
+  if (Array.isArray(input)) return input.reduce((n: number, x) => n + sizeOf(x), 0)
+  return 0
+}
+
+export function fuzzSuite(runs: number): void {
+  let targets: readonly FuzzTarget[]
+  beforeAll(async () => {
+    // About 500 long inputs per target, in the fast part and in the soak.
+    targets = fuzzTargets(await fuzzMaterial(), { longEvery: Math.max(20, Math.round(runs / 500)) })
+  })
+
+  describe(`fuzzing, ${runs} runs per parser`, () => {
+    test.each(Array.from({ length: 8 }, (_, i) => i))('parser %i', (i) => {
+      const target = targets[i]!
+      const perKiB = target.msPerKiB ?? 1
+      let slowest = 0
+      let slowestSize = 0
+      let worst = 0
+      const started = performance.now()
+      fc.assert(
+        fc.property(target.arbitrary, (input) => {
+          const t0 = performance.now()
+          target.run(input)
+          let ms = performance.now() - t0
+          const size = sizeOf(input)
+          const budget = 100 + (perKiB * size) / 1024
+          // The machine is shared: a pause (GC, another process) can stretch one run. Only an input
+          // that is slow every time fails: over budget, it is timed twice more and the best counts.
+          for (let k = 0; k < 2 && ms > budget; k++) {
+            const t1 = performance.now()
+            target.run(input)
+            ms = Math.min(ms, performance.now() - t1)
+          }
+          if (ms > slowest) {
+            slowest = ms
+            slowestSize = size
+          }
+          worst = Math.max(worst, ms / budget)
+          if (ms > budget) {
+            throw new Error(
+              `one input of ${size} characters took ${ms.toFixed(0)} ms (budget ${budget.toFixed(0)} ms)`,
+            )
+          }
+        }),
+        { numRuns: runs, endOnFailure: true },
+      )
+      const seconds = (performance.now() - started) / 1000
+      console.log(
+        `FUZZ ${JSON.stringify({ target: target.name, runs, seconds: +seconds.toFixed(1), slowestMs: +slowest.toFixed(1), slowestSize, worstBudgetShare: +worst.toFixed(3) })}`,
+      )
+      expect(worst).toBeLessThanOrEqual(1)
+    })
+  })
+}
