@@ -29,7 +29,7 @@ const RULES: readonly (readonly [string, RegExp])[] = [
 
 const SIGNATURE_RUN = /[A-Za-z0-9_-]{40,}/g
 
-class Capture {
+export class Capture {
   #lines = 0
   #bySource = new Map<LineSource, number>()
   #leaks: Leak[] = []
