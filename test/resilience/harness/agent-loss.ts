@@ -8,19 +8,13 @@
 // update, against the bound the backoff promises. Optionally the agent stays away past every SVID's
 // expiry: the services must fail closed (nothing served, `healthy` false, `ERR_SOURCE_SVID_EXPIRED`)
 // and recover by themselves when it returns.
-import type { CallerVerifierOptions } from '@svidkit/core/caller'
 import { SvidkitError } from '@svidkit/core/errors'
-import type { LiveSource } from '@svidkit/core/source'
-import { BundleSource, JwtSource, X509Source } from '@svidkit/core/workload-api'
-import type { X509Svid } from '@svidkit/core/x509-svid'
 import { AgentProcess } from './agent-process.js'
 import { capture } from './capture.js'
-import { type LoadStats, type PlannedCall, runLoad, ServedCounter } from './load.js'
-import { type ResilienceAdapter, type RunningService, rotatingServerTls } from './service.js'
-
-export const TRUST_DOMAIN = 'example.org'
-export const SERVICE_ID = 'spiffe://example.org/orders'
-export const CLIENT_ID = 'spiffe://example.org/web'
+import { type LoadStats, runLoad } from './load.js'
+import type { ResilienceAdapter } from './service.js'
+import { sleep, until } from './wait.js'
+import { startWorkloads, type Workloads } from './workloads.js'
 
 export interface AgentLossOptions {
   readonly adapters: readonly ResilienceAdapter[]
@@ -82,122 +76,19 @@ export interface AgentLossReport {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** Resolves once `check()` holds, polling every 20 ms; rejects after `timeoutMs`. */
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(20)
-  }
-}
-
 export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport> {
   const log = o.log ?? (() => {})
   const agent = await AgentProcess.start({
-    trustDomain: TRUST_DOMAIN,
+    trustDomain: 'example.org',
     identities: ['/orders', '/web'],
     svidTtlSeconds: o.svidTtlSeconds,
     jwtSvidTtlSeconds: o.jwtSvidTtlSeconds,
   })
-  const common = { address: agent.address, backoff: { ...o.backoff, jitter: 0.2 }, timeoutMs: 20_000 }
-  const sources: Record<string, LiveSource & { readonly healthy: boolean }> = {}
-  const services: RunningService[] = []
+  let w: Workloads | undefined
   try {
-    const serviceSvid = await X509Source.create(common)
-    sources['service X509Source'] = serviceSvid
-    const serviceBundles = await BundleSource.create(common)
-    sources['service BundleSource'] = serviceBundles
-    const client = await X509Source.create({ ...common, picker: { spiffeId: CLIENT_ID } })
-    sources['client X509Source'] = client
-    const clientJwt = await JwtSource.create(common)
-    sources['client JwtSource'] = clientJwt
-
-    // Update times of every source, to measure recoveries.
-    const updates: Record<string, number[]> = {}
-    for (const [name, s] of Object.entries(sources)) {
-      updates[name] = []
-      s.on('update', () => updates[name]!.push(Date.now()))
-      s.on('error', () => {}) // errors are expected while the agent is away
-    }
-
-    // The client's credentials: its last SVID (even once expired: the server must refuse it), the
-    // bundle it trusts the server with, and a JWT-SVID kept fresh by a background loop.
-    let clientSvid: X509Svid = client.getX509Svid()
-    let trust = client.bundles.getX509BundleForTrustDomain(clientSvid.id.trustDomain)!.toPem()
-    client.on('update', () => {
-      try {
-        clientSvid = client.getX509Svid()
-        const bundle = client.bundles.getX509BundleForTrustDomain(clientSvid.id.trustDomain)
-        if (bundle) trust = bundle.toPem()
-      } catch {
-        // redacted or expired: keep the last one
-      }
-    })
-    const pem = (svid: X509Svid) => ({
-      cert: svid.certificates.map((c) => c.toString()).join(''),
-      key: svid.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    })
-    let clientCert = pem(clientSvid)
-    let certOf = clientSvid
-    let token = (await clientJwt.fetchJwtSvid({ audience: SERVICE_ID, subject: CLIENT_ID })).token
-    capture.secretToken(token)
+    w = await startWorkloads({ address: agent.address, adapters: o.adapters, backoff: o.backoff })
+    const { serviceSvid, updates, served } = w
     const stop = new AbortController()
-    const refresher = (async () => {
-      while (!stop.signal.aborted) {
-        await sleep(250)
-        try {
-          const t = (await clientJwt.fetchJwtSvid({ audience: SERVICE_ID, subject: CLIENT_ID })).token
-          if (t !== token) capture.secretToken(t)
-          token = t
-        } catch {
-          // the agent is away: keep the last token
-        }
-      }
-    })()
-
-    const served = new ServedCounter()
-    const verifier: CallerVerifierOptions = {
-      bundles: serviceBundles,
-      self: SERVICE_ID,
-      // No clock-skew tolerance (JWT-SVIDs default to 60 s, like SPIRE): an expired SVID must be refused.
-      mtls: { clockSkewSeconds: 0 },
-      jwt: { audience: SERVICE_ID, clockSkewSeconds: 0 },
-      audit: { logger: capture.auditLogger(), telemetry: false },
-    }
-    for (const adapter of o.adapters) {
-      services.push(
-        await adapter.start({
-          host: '127.0.0.1',
-          tls: rotatingServerTls(serviceSvid),
-          verifier,
-          respond: served.respond,
-          log: capture.stream(),
-        }),
-      )
-    }
-
-    const plan = (n: number): PlannedCall => {
-      const k = n % (o.adapters.length * 2)
-      const adapter = o.adapters[k >> 1]!
-      const mtls = (k & 1) === 0
-      if (mtls && certOf !== clientSvid) {
-        clientCert = pem(clientSvid)
-        certOf = clientSvid
-      }
-      return {
-        label: `${adapter.name} ${mtls ? 'mTLS' : 'JWT-SVID'}`,
-        adapter,
-        service: services[k >> 1]!,
-        request: {
-          operation: 'whoami',
-          trust: [trust],
-          serverId: SERVICE_ID,
-          ...(mtls ? { certificate: clientCert } : { bearer: token }),
-        },
-      }
-    }
 
     // Outcomes per phase: while the agent is killed and restarted; then, past expiry, while the SVIDs
     // run out, once all have expired, and after the agent's return.
@@ -209,7 +100,7 @@ export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport
       durationMs: 60 * 60_000, // stopped by the signal; bounded by the hour regardless
       maxCalls: 50_000_000,
       signal: stop.signal,
-      next: plan,
+      next: w.plan,
       onOutcome: (_call, outcome, _t0, t1) => {
         if (outcome.kind === 'ok') lastOkAt = t1
         if (outcome.kind === 'refused') capture.line('response', JSON.stringify(outcome.body))
@@ -228,7 +119,7 @@ export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport
     const recoveryBoundMs = 2 * o.backoff.maxMs + 1000
     const waitRecovery = async (restart: number): Promise<void> => {
       const back = agent.readyAt
-      for (const name of Object.keys(sources)) {
+      for (const name of Object.keys(updates)) {
         await until(
           () => updates[name]!.some((t) => t >= back),
           recoveryBoundMs + 30_000,
@@ -261,7 +152,7 @@ export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport
       // Every SVID the agent issued has expired once the latest notAfter (service, client) has passed.
       const lastExpiry = Math.max(
         serviceSvid.getX509Svids().reduce((m, s) => Math.max(m, s.expiresAt.getTime()), 0),
-        clientSvid.expiresAt.getTime(),
+        w.clientSvid().expiresAt.getTime(),
         Date.now() + o.jwtSvidTtlSeconds * 1000,
       )
       await sleep(lastExpiry - Date.now() + 1000)
@@ -299,7 +190,6 @@ export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport
 
     stop.abort()
     const stats = await load
-    await refresher
     return {
       restarts: o.restarts,
       load: stats,
@@ -314,8 +204,7 @@ export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport
       ...(pastExpiry ? { pastExpiry } : {}),
     }
   } finally {
-    await Promise.allSettled(services.map((s) => s.close()))
-    await Promise.allSettled(Object.values(sources).map((s) => s.close()))
+    await w?.close()
     await agent.close()
   }
 }
