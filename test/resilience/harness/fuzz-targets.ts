@@ -56,6 +56,8 @@ export async function fuzzMaterial(): Promise<FuzzMaterial> {
 
 /** One parser under fuzz. */
 export interface FuzzTarget {
+  /** A short id (`chain`, `policy`, …), to pick targets. */
+  readonly id: FuzzTargetId
   readonly name: string
   readonly arbitrary: fc.Arbitrary<unknown>
   /** Calls the parser (or several entry points of it) on one input. */
@@ -66,6 +68,17 @@ export interface FuzzTarget {
    */
   readonly msPerKiB?: number
 }
+
+/** The fuzz targets, one per parser. */
+export type FuzzTargetId =
+  | 'spiffe-id'
+  | 'bundle'
+  | 'chain'
+  | 'jwt-svid'
+  | 'xfcc'
+  | 'forwarded-cert'
+  | 'policy'
+  | 'http-path'
 
 /** How often an arbitrary draws a long input (one in `longEvery`), and how long it may be. */
 export interface FuzzShape {
@@ -165,6 +178,7 @@ export function fuzzTargets(m: FuzzMaterial, shape: FuzzShape): readonly FuzzTar
   ]
   return [
     {
+      id: 'spiffe-id',
       name: 'SPIFFE ID (SpiffeId.parse, TrustDomain.parse)',
       arbitrary: textFrom(shape, idFragments),
       run(input) {
@@ -175,6 +189,7 @@ export function fuzzTargets(m: FuzzMaterial, shape: FuzzShape): readonly FuzzTar
       },
     },
     {
+      id: 'bundle',
       name: 'bundle document and bundle map (parseBundleDocument, parseBundleMap, SpiffeBundle.parse, JwtBundle.fromJwks)',
       arbitrary: fc.oneof(
         textFrom(shape, [
@@ -247,23 +262,28 @@ export function fuzzTargets(m: FuzzMaterial, shape: FuzzShape): readonly FuzzTar
       },
     },
     {
+      id: 'chain',
       name: 'PEM and DER chains (verifyX509Svid, parseX509Svid, X509Bundle.fromPem/fromDer)',
       arbitrary: fc.oneof(
-        textFrom(shape, [
-          '-----BEGIN CERTIFICATE-----',
-          '-----END CERTIFICATE-----',
-          '-----BEGIN PRIVATE KEY-----',
-          '-----END PRIVATE KEY-----',
-          '-----BEGIN ',
-          '-----END ',
-          '-----',
-          ...pemBody,
-          '\n',
-          '\r\n',
-          '=',
-          'A',
-          m.certPem,
-        ]),
+        textFrom(
+          shape,
+          [
+            '-----BEGIN CERTIFICATE-----',
+            '-----END CERTIFICATE-----',
+            '-----BEGIN PRIVATE KEY-----',
+            '-----END PRIVATE KEY-----',
+            '-----BEGIN ',
+            '-----END ',
+            '-----',
+            ...pemBody,
+            '\n',
+            '\r\n',
+            '=',
+            'A',
+            m.certPem,
+          ],
+          16,
+        ),
         bytesFrom(m.chainDer),
       ),
       run(input) {
@@ -275,6 +295,7 @@ export function fuzzTargets(m: FuzzMaterial, shape: FuzzShape): readonly FuzzTar
       },
     },
     {
+      id: 'jwt-svid',
       name: 'JWT-SVID (verifyJwtSvid, createJwtSvidVerifier, parseJwtSvidInsecure)',
       arbitrary: fc.oneof(
         textFrom(shape, [
@@ -303,6 +324,7 @@ export function fuzzTargets(m: FuzzMaterial, shape: FuzzShape): readonly FuzzTar
       },
     },
     {
+      id: 'xfcc',
       name: 'XFCC (parseXfcc, selectXfccCaller, createXfccExtractor)',
       arbitrary: fc.oneof(
         textFrom(shape, [
@@ -341,6 +363,7 @@ export function fuzzTargets(m: FuzzMaterial, shape: FuzzShape): readonly FuzzTar
       },
     },
     {
+      id: 'forwarded-cert',
       name: `forwarded-cert encodings (decodeForwardedCert: ${formats.join(', ')})`,
       arbitrary: fc.tuple(
         fc.constantFrom(...formats),
@@ -370,6 +393,7 @@ export function fuzzTargets(m: FuzzMaterial, shape: FuzzShape): readonly FuzzTar
       },
     },
     {
+      id: 'policy',
       name: 'policy file (loadPolicy, YAML and JSON)',
       arbitrary: fc.oneof(
         textFrom(
@@ -401,13 +425,13 @@ export function fuzzTargets(m: FuzzMaterial, shape: FuzzShape): readonly FuzzTar
             "'",
             '#',
           ],
-          24,
+          12,
           16 * 1024,
         ),
         fc.jsonValue({ maxDepth: 5 }).map((v) => JSON.stringify(v)),
         fc.integer({ min: 1, max: 3000 }).map((n) => `${'- '.repeat(n)}x`),
         fc
-          .integer({ min: 1, max: 200 })
+          .integer({ min: 1, max: 60 })
           .map(
             (n) =>
               `a: &a [x]\n${Array.from({ length: n }, (_, i) => `b${i}: &b${i} [*${i === 0 ? 'a' : `b${i - 1}`}, *${i === 0 ? 'a' : `b${i - 1}`}]`).join('\n')}`,
@@ -419,6 +443,7 @@ export function fuzzTargets(m: FuzzMaterial, shape: FuzzShape): readonly FuzzTar
       msPerKiB: 20,
     },
     {
+      id: 'http-path',
       name: 'normalizeHttpPath',
       arbitrary: textFrom(shape, [
         '/',
