@@ -16,13 +16,31 @@ import type { ResilienceAdapter } from './service.js'
 import { sleep, until } from './wait.js'
 import { startWorkloads, type Workloads } from './workloads.js'
 
+/**
+ * The agent under test: the `svidkit agent` process by default ({@link AgentProcess}), or a real SPIRE
+ * agent (test/interop). It must serve `spiffe://example.org/orders` and `spiffe://example.org/web` to
+ * this process.
+ */
+export interface AgentControl {
+  readonly address: string
+  /** When the agent last came back (serving again), ms since the epoch. */
+  readonly readyAt: number
+  /** Kills it with SIGKILL and waits for the exit. */
+  kill(): Promise<void>
+  /** Starts it again and resolves once it serves. */
+  restart(): Promise<void>
+}
+
 export interface AgentLossOptions {
   readonly adapters: readonly ResilienceAdapter[]
+  /** Default: a `svidkit agent` process started (and closed) by the run, with the TTLs below. */
+  readonly agent?: AgentControl
   readonly restarts: number
   /** How long the agent stays away each time: a value drawn uniformly in [min, max] ms. */
   readonly downMs: readonly [number, number]
   /** How long the agent stays up between restarts, counted from its return. */
   readonly upMs: number
+  /** SVID lifetimes of the `svidkit agent` started by the run; with `agent`, what it is configured with. */
   readonly svidTtlSeconds: number
   readonly jwtSvidTtlSeconds: number
   /** The Workload API backoff of every source. */
@@ -78,12 +96,16 @@ export interface AgentLossReport {
 
 export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport> {
   const log = o.log ?? (() => {})
-  const agent = await AgentProcess.start({
-    trustDomain: 'example.org',
-    identities: ['/orders', '/web'],
-    svidTtlSeconds: o.svidTtlSeconds,
-    jwtSvidTtlSeconds: o.jwtSvidTtlSeconds,
-  })
+  const owned =
+    o.agent === undefined
+      ? await AgentProcess.start({
+          trustDomain: 'example.org',
+          identities: ['/orders', '/web'],
+          svidTtlSeconds: o.svidTtlSeconds,
+          jwtSvidTtlSeconds: o.jwtSvidTtlSeconds,
+        })
+      : undefined
+  const agent: AgentControl = o.agent ?? owned!
   let w: Workloads | undefined
   try {
     w = await startWorkloads({ address: agent.address, adapters: o.adapters, backoff: o.backoff })
@@ -205,6 +227,6 @@ export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport
     }
   } finally {
     await w?.close()
-    await agent.close()
+    await owned?.close()
   }
 }

@@ -65,7 +65,7 @@ export async function startWorkloads(o: WorkloadOptions): Promise<Workloads> {
     await Promise.allSettled(Object.values(sources).map((s) => s.close()))
   }
   try {
-    const serviceSvid = await X509Source.create(common)
+    const serviceSvid = await X509Source.create({ ...common, picker: { spiffeId: SERVICE_ID } })
     sources['service X509Source'] = serviceSvid
     const serviceBundles = await BundleSource.create(common)
     sources['service BundleSource'] = serviceBundles
