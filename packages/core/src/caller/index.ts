@@ -1,7 +1,13 @@
 /**
  * The caller pipeline: who called (`Caller`), what they are doing (`Operation`), and
  * `createCallerVerifier`, the one framework-neutral `verifyCaller` every adapter calls.
+
  *
+ * Caches of a verifier, all bounded: the mTLS identity of a connection (and the caller built from it)
+ * lives as long as the connection (keyed by the socket; a failure is remembered for 1 s); identity
+ * template captures are kept per live SPIFFE ID object (freed with it; the IDs themselves come from
+ * the bounded caches of `jwt-svid` and `xfcc`); the last **4** `Authorization` header values (up to
+ * 8 KiB each) are remembered with their token. Verified tokens and chains: see `jwt-svid` and `xfcc`. *
  * @example
  * ```ts
  * import { createCallerVerifier } from '@svidkit/core/caller'

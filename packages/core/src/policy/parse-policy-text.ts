@@ -54,7 +54,10 @@ function nestingEstimate(text: string): number {
         indent++
         continue
       }
-      if ((c === 45 || c === 63 || c === 58) && (next === 32 || next === 9 || next === 10 || Number.isNaN(next))) {
+      if (
+        (c === 45 || c === 63 || c === 58) &&
+        (next === 32 || next === 9 || next === 10 || Number.isNaN(next))
+      ) {
         indent += 2
         i++
         continue
