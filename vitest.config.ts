@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 // Every workspace package is resolved through its `svidkit-source` export condition, so tests import
 // public specifiers (`@svidkit/core/x509-svid`) and still run against `src/` without a build.
@@ -43,7 +43,7 @@ export default defineConfig({
         test: {
           name: 'resilience',
           include: ['test/resilience/**/*.test.ts'],
-          exclude: ['test/resilience/soak/**'],
+          exclude: [...configDefaults.exclude, 'test/resilience/soak/**'],
           setupFiles: ['test/resilience/harness/setup-capture.ts'],
           testTimeout: 60_000,
         },
