@@ -39,7 +39,7 @@ function run(file) {
       [vitest, 'run', '--project', 'soak', `test/resilience/soak/${file}`],
       {
         cwd: root,
-        env: { ...process.env, SVIDKIT_SOAK: '1', FORCE_COLOR: '0' },
+        env: { ...process.env, SVIDKIT_SOAK: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     )
@@ -72,8 +72,10 @@ const [lane1, lane2] = await Promise.all([
 console.log(`\nsoak: results (logs in ${logs})`)
 for (const f of ['fuzz-a', 'fuzz-b', 'rotation', 'agent-loss', 'memory']) {
   const text = readFileSync(join(logs, `${f}.soak.test.ts.log`), 'utf8')
-  for (const line of text.split('\n')) {
-    if (/^(FUZZ|ROTATION|AGENT_LOSS|MEMORY) /.test(line)) console.log(line)
+  for (const raw of text.split('\n')) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the colour codes of vitest's output
+    const line = raw.replace(/\u001b\[[0-9;]*m/g, '')
+    if (/^(FUZZ|ROTATION|AGENT_LOSS|MEMORY|CAPTURE) /.test(line)) console.log(`${f}: ${line}`)
   }
 }
 const failed = [...lane1, ...lane2].filter((c) => c !== 0).length

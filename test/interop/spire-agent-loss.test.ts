@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { adapters } from '../resilience/harness/adapters/index.js'
 import { type AgentControl, runAgentLoss } from '../resilience/harness/agent-loss.js'
+import { expectAgentLoss } from '../resilience/harness/expect-reports.js'
 import { CLIENT_ID, SERVICE_ID } from '../resilience/harness/workloads.js'
 import { describeWith, myUid, waitFor } from './harness/env.js'
 import { SpireAgent, SpireServer } from './harness/spire.js'
@@ -67,21 +68,6 @@ describeWith(['spireServer', 'spireAgent'])('agent loss under load against SPIRE
     })
     console.log(`SPIRE_AGENT_LOSS ${JSON.stringify(report)}`)
     expect(agent.restarts).toBe(4)
-    expect(report.servedExpired).toBe(0)
-    expect(report.phases.restarts, JSON.stringify(report.phases.restarts)).toMatchObject({
-      refused: 0,
-      failed: 0,
-    })
-    for (const channel of ['mtls', 'jwt']) expect(report.servedByChannel[channel]).toBeGreaterThan(0)
-    expect(report.recovery).toHaveLength(3 * 4)
-    for (const r of report.recovery) {
-      expect(r.ms, `${r.source}, restart ${r.restart}`).toBeLessThanOrEqual(report.recoveryBoundMs)
-    }
-    const p = report.pastExpiry!
-    expect(p.servedWhileExpired).toBe(0)
-    expect(report.phases.expired?.ok).toBe(0)
-    expect(p.serviceHealthy).toBe(false)
-    expect(p.serviceError).toBe('ERR_SOURCE_SVID_EXPIRED')
-    expect(p.recoveredAfterMs).toBeLessThanOrEqual(report.recoveryBoundMs)
+    expectAgentLoss(report, { noFailureDuringRestarts: true })
   }, 300_000)
 })

@@ -1,9 +1,11 @@
 // Point 1 (fast part): both adapters serve mTLS and JWT-SVID callers while the real `svidkit agent` is
-// killed and restarted 3 times, then stays away past every SVID's expiry and returns. The soak does the
-// same with 20 restarts and 30 s SVIDs (soak/agent-loss.soak.test.ts).
-import { expect, test } from 'vitest'
+// killed and restarted 3 times, then stays away past every SVID's expiry and returns. With 6-second
+// SVIDs an absence can outlast an SVID, so calls may fail while the agent restarts; never on an
+// expired SVID. The soak does the same with 20 restarts and 30 s SVIDs (soak/agent-loss.soak.test.ts).
+import { test } from 'vitest'
 import { adapters } from './harness/adapters/index.js'
 import { runAgentLoss } from './harness/agent-loss.js'
+import { expectAgentLoss } from './harness/expect-reports.js'
 
 test('agent loss under load: nothing served on an expired SVID, bounded recovery, fail closed and recover past expiry', async () => {
   const report = await runAgentLoss({
@@ -17,26 +19,6 @@ test('agent loss under load: nothing served on an expired SVID, bounded recovery
     concurrency: 4,
     pastExpiry: true,
   })
-  console.log(JSON.stringify({ ...report, recovery: report.recovery.map((r) => r.ms) }))
-  expect(report.servedExpired).toBe(0)
-  expect(report.served).toBeGreaterThan(50)
-  for (const adapter of adapters) {
-    for (const channel of ['mTLS', 'JWT-SVID']) {
-      expect(
-        report.load.byLabel[`${adapter.name} ${channel}`]?.ok,
-        `${adapter.name} ${channel}`,
-      ).toBeGreaterThan(0)
-    }
-  }
-  expect(report.recovery).toHaveLength(3 * 4)
-  for (const r of report.recovery)
-    expect(r.ms, `${r.source}, restart ${r.restart}`).toBeLessThanOrEqual(report.recoveryBoundMs)
-  const p = report.pastExpiry!
-  expect(p.callsWhileExpired).toBeGreaterThan(0)
-  expect(p.servedWhileExpired).toBe(0)
-  expect(report.phases.expired?.ok).toBe(0)
-  expect(report.phases.returned?.ok).toBeGreaterThan(0)
-  expect(p.serviceHealthy).toBe(false)
-  expect(p.serviceError).toBe('ERR_SOURCE_SVID_EXPIRED')
-  expect(p.recoveredAfterMs).toBeLessThanOrEqual(report.recoveryBoundMs)
+  console.log(`AGENT_LOSS ${JSON.stringify(report)}`)
+  expectAgentLoss(report, { noFailureDuringRestarts: false })
 }, 120_000)

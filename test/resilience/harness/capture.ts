@@ -37,10 +37,15 @@ export class Capture {
   readonly #signatures = new Set<string>()
   #hooked = false
 
-  /** Registers a token minted by the suite: its signature must never appear in any line. */
+  /**
+   * Registers a token minted by the suite: its signature must never appear in any line. The last 4096
+   * are kept (the JWS rule catches any token anyway; this catches a bare signature).
+   */
   secretToken(token: string): void {
     const signature = token.slice(token.lastIndexOf('.') + 1)
-    if (signature.length >= 40) this.#signatures.add(signature)
+    if (signature.length < 40) return
+    if (this.#signatures.size >= 4096) this.#signatures.delete(this.#signatures.values().next().value!)
+    this.#signatures.add(signature)
   }
 
   /** Scans one line (or several, newline-separated). */

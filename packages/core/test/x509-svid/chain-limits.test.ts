@@ -3,7 +3,6 @@
 // chain comes in now refuses more than MAX_CHAIN_CERTIFICATES certificates or MAX_CHAIN_BYTES bytes
 // before parsing any certificate of it.
 import { X509Bundle } from '@svidkit/core/bundle'
-import { SvidkitError } from '@svidkit/core/errors'
 import { decodeForwardedCert } from '@svidkit/core/forwarded-cert'
 import {
   MAX_CHAIN_BYTES,
@@ -14,16 +13,7 @@ import {
 import { createXfccExtractor, formatXfcc } from '@svidkit/core/xfcc'
 import { TestCA, type TestX509Svid } from '@svidkit/testing'
 import { beforeAll, describe, expect, test } from 'vitest'
-
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof SvidkitError) return err.code
-    throw err
-  }
-  return 'OK'
-}
+import { codeOf } from '../xfcc/helpers.js'
 
 let ca: TestCA
 let svid: TestX509Svid
