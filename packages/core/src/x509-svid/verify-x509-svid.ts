@@ -74,6 +74,11 @@ export type CertificateChainInput = readonly (X509Certificate | Uint8Array)[] | 
  * validity at `at` (± `clockSkewSeconds`). Stricter than go-spiffe's `x509svid.Verify`, which skips the
  * root-path and `digitalSignature` checks on peers. Authorization is separate (matchers, policy).
  *
+ * A chain of more than `MAX_CHAIN_CERTIFICATES` (16) certificates or `MAX_CHAIN_BYTES` (256 KiB) is
+ * refused before any certificate is parsed (`ERR_X509_SVID_TOO_LARGE`), and path building gives up
+ * (`ERR_X509_SVID_UNTRUSTED`) past `MAX_CHAIN_SIGNATURE_CHECKS` (100) signature checks or 1024
+ * candidate paths, so the time a verification takes is bounded whatever the peer sends.
+ *
  * @throws X509SvidError with a precise code (`ERR_X509_SVID_EXPIRED`, `ERR_X509_SVID_UNTRUSTED`, …).
  * @example
  * ```ts
