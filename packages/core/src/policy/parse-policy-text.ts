@@ -91,6 +91,9 @@ export function parsePolicyText(text: string, problems: ProblemList): ParsedPoli
     prettyErrors: false,
     uniqueKeys: true,
     strict: true,
+    // Problems are reported as policy errors; the YAML library must not print warnings of its own
+    // (a collection used as a key made it write to stderr through process.emitWarning).
+    logLevel: 'error',
   })
   const toPos = (offset: number): SourcePosition => {
     const p = lineCounter.linePos(offset)

@@ -52,6 +52,19 @@ describe('malformed policies: code, message, JSON path and position', () => {
     }
   })
 
+  test('YAML the library would warn about (a collection as a key) is an error, never a process warning', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.message)
+    process.on('warning', onWarning)
+    try {
+      expect(loadError('[a]: 1\n{b: c}: 2\n').code).toBe('ERR_POLICY_INVALID')
+      await new Promise((r) => setImmediate(r))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings).toEqual([])
+  })
+
   test('a policy nested within the limit still loads', () => {
     const deep = `version: 1\ndefaultAction: deny\nrules: []\nx-note: ${'['.repeat(100)}${']'.repeat(100)}\n`
     expect(loadError(deep).message).toContain('x-note')
