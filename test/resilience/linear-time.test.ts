@@ -53,7 +53,9 @@ function growth(
 ): { ratio: number; small: number; large: number } {
   const small = perCall(make(size))
   const large = perCall(make(16 * size))
-  return { ratio: large / small, small, large }
+  const g = { ratio: large / small, small, large }
+  console.log(`LINEAR ${JSON.stringify({ test: expect.getState().currentTestName, size, ...g })}`)
+  return g
 }
 
 /** An XFCC header of whole Envoy elements, at least `bytes` long. */
@@ -127,6 +129,9 @@ describe('refused in linear time', () => {
       small: perCall(() => codeOf(() => verifyX509Svid(small, ca.bundleSet()))),
       large: perCall(() => codeOf(() => verifyX509Svid(loop, ca.bundleSet()))),
     }
+    console.log(
+      `LINEAR ${JSON.stringify({ test: expect.getState().currentTestName, ratio: t.large / t.small, ...t })}`,
+    )
     // 4 → 16 certificates: at most the 100 signature checks of the bound, against ~9 for the small one.
     expect(t.large / t.small, JSON.stringify(t)).toBeLessThan(16 * LINEAR_SLACK)
   })
