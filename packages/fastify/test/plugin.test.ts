@@ -218,7 +218,7 @@ describe.each(versions)('@svidkit/fastify on Fastify %s (inject)', (major, creat
     expect(lines).toEqual([])
     // One function for every level is a real logger, not Fastify's null logger.
     const seen: string[] = []
-    const log = (obj: unknown, msg?: string) => {
+    const log = (_obj: unknown, msg?: string) => {
       if (typeof msg === 'string' && msg.startsWith('svidkit')) seen.push(msg)
     }
     const loggerInstance = {

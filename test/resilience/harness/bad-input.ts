@@ -32,12 +32,22 @@ export interface BadInputRow {
    * the client sees either the 431 or the connection closed without a response; both count as the 431.
    */
   readonly httpOnly?: boolean
+  /**
+   * Where a gRPC service (HTTP/2, grpc-js) sees something else than an HTTP/1 one, before svidkit runs:
+   * the outcome it must give instead, `'no-answer'` (the transport refuses the stream, nothing reaches
+   * a handler) or `'not-sent'` (Node's HTTP/2 client refuses to send it; the row is skipped), and why.
+   */
+  readonly grpc?: { readonly expect: BadInputExpectation | 'no-answer' | 'not-sent'; readonly why: string }
 }
 
 const xfcc = (value: string | Buffer) => ['x-forwarded-client-cert', value] as const
 const authorization = (value: string | Buffer) => ['authorization', value] as const
 const element = (uri: string, extra = '') => `By=${SELF};${extra}URI=${uri}`
 const utf8 = (text: string) => Buffer.from(text, 'utf8')
+
+/** grpc-js drops a metadata value that is not printable ASCII before any interceptor runs. */
+const GRPC_DROPS =
+  'grpc-js drops a metadata value with a tab or non-ASCII bytes before any interceptor: the credential is absent'
 
 const refused = (status: number, code?: ErrorCode): BadInputExpectation =>
   code === undefined ? { status } : { status, code }
@@ -52,11 +62,13 @@ export const badInputRows: readonly BadInputRow[] = [
       authorization(`Bearer ${await fx.token()}`),
     ],
     expect: refused(400, 'ERR_CREDENTIALS_MALFORMED'),
+    grpc: { expect: 'not-sent', why: 'Node’s HTTP/2 client sends authorization once only' },
   },
   {
     name: 'two Authorization lines: a valid token and another scheme',
     lines: async (fx) => [authorization(`Bearer ${await fx.token()}`), authorization('Basic dXNlcjpwYXNz')],
     expect: refused(400, 'ERR_CREDENTIALS_MALFORMED'),
+    grpc: { expect: 'not-sent', why: 'Node’s HTTP/2 client sends authorization once only' },
   },
   // ── duplicate x-forwarded-client-cert lines ───────────────────────────────────────────────────
   {
@@ -70,6 +82,10 @@ export const badInputRows: readonly BadInputRow[] = [
     fromProxy: true,
     lines: async () => [xfcc(`${element(WEB)};Subject="CN=x`), xfcc(`y";URI=${ADMIN}`)],
     expect: refused(401, 'ERR_XFCC_MALFORMED'),
+    grpc: {
+      expect: refused(401, 'ERR_XFCC_MULTIPLE_URIS'),
+      why: 'Node’s HTTP/2 joins repeated fields with ", " into one value: the quote then closes, and the element has two URIs',
+    },
   },
   {
     name: "XFCC from the proxy's address without the proxy's SVID (mTLS on: an address alone never vouches)",
@@ -105,6 +121,16 @@ export const badInputRows: readonly BadInputRow[] = [
     name: 'spaces and tabs around the whole value (optional whitespace, stripped by HTTP)',
     lines: async (fx) => [authorization(` \t Bearer ${await fx.token()} \t `)],
     expect: ok(WEB),
+    grpc: { expect: refused(401, 'ERR_CREDENTIALS_MISSING'), why: GRPC_DROPS },
+  },
+  {
+    name: 'spaces around the whole value (stripped by HTTP/1; malformed in HTTP/2, RFC 9113 §8.2.1)',
+    lines: async (fx) => [authorization(`  Bearer ${await fx.token()}  `)],
+    expect: ok(WEB),
+    grpc: {
+      expect: refused(401, 'ERR_CREDENTIALS_MISSING'),
+      why: 'Node’s HTTP/2 server (nghttp2) drops a field value with blanks around it: the credential is absent',
+    },
   },
   {
     name: 'two spaces between "Bearer" and the token',
@@ -115,6 +141,7 @@ export const badInputRows: readonly BadInputRow[] = [
     name: 'a tab between "Bearer" and the token (a malformed Bearer credential, never ignored)',
     lines: async (fx) => [authorization(`Bearer\t${await fx.token()}`)],
     expect: refused(400, 'ERR_CREDENTIALS_MALFORMED'),
+    grpc: { expect: refused(401, 'ERR_CREDENTIALS_MISSING'), why: GRPC_DROPS },
   },
   {
     name: 'a space inside the token',
@@ -135,6 +162,7 @@ export const badInputRows: readonly BadInputRow[] = [
     fromProxy: true,
     lines: async () => [xfcc(`${element(WEB, `Subject="${'x'.repeat(64 * 1024)}";`)}`)],
     expect: refused(401, 'ERR_XFCC_TOO_LARGE'),
+    grpc: { expect: 'no-answer', why: 'HTTP/2 refuses the stream: the header list is over its 64 KiB limit' },
   },
   {
     name: 'headers over the server’s maxHeaderSize, 128 KiB (Node answers 431 before any framework code)',
@@ -147,18 +175,21 @@ export const badInputRows: readonly BadInputRow[] = [
     name: 'UTF-8 bytes inside a bearer token',
     lines: async (fx) => [authorization(utf8(`Bearer ${(await fx.token()).slice(0, 30)}é${'a'.repeat(10)}`))],
     expect: refused(400, 'ERR_CREDENTIALS_MALFORMED'),
+    grpc: { expect: refused(401, 'ERR_CREDENTIALS_MISSING'), why: GRPC_DROPS },
   },
   {
     name: 'UTF-8 bytes in an XFCC URI',
     fromProxy: true,
     lines: async () => [xfcc(utf8(element('spiffe://example.org/wéb')))],
     expect: refused(401, 'ERR_XFCC_INVALID_URI'),
+    grpc: { expect: ok(PROXY), why: `${GRPC_DROPS}; the proxy's own SVID names the caller` },
   },
   {
     name: 'UTF-8 bytes in a quoted XFCC Subject (a legal DN): accepted',
     fromProxy: true,
     lines: async () => [xfcc(utf8(element(WEB, 'Subject="CN=Zürich,O=例え";')))],
     expect: ok(WEB),
+    grpc: { expect: ok(PROXY), why: `${GRPC_DROPS}; the proxy's own SVID names the caller` },
   },
   // ── empty XFCC ────────────────────────────────────────────────────────────────────────────────
   {

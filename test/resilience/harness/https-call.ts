@@ -8,7 +8,8 @@ import type { CallOutcome, CallRequest, RawCallRequest, RunningService } from '.
 
 const PATHS = { whoami: '/whoami', healthz: '/healthz' } as const
 
-function checkServer(serverId: string | undefined) {
+/** A `checkServerIdentity` that wants an X.509-SVID for `serverId` (any server when it is unset). */
+export function checkServer(serverId: string | undefined) {
   return (_host: string, cert: PeerCertificate): Error | undefined => {
     if (serverId === undefined) return undefined
     const uris = (cert.subjectaltname ?? '').split(', ').filter((n) => n.startsWith('URI:'))

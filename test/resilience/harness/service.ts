@@ -10,10 +10,13 @@
 // - `call(service, request)`: one call of `whoami`/`healthz` presenting the request's credentials
 //   (client certificate, bearer token, forwarded header lines), reported as a `CallOutcome`.
 //
-// A gRPC adapter maps `whoami`/`healthz` to two unary methods and headers to metadata; HTTP statuses
-// in expectations then read as their gRPC mapping through core's status table (same error `code`).
+// A gRPC adapter maps `whoami`/`healthz` to two unary methods and headers to metadata, serves TLS from
+// `config.tls.source` (its SVID listener rotates by itself), and reports a refusal HTTP-shaped: the
+// HTTP status of the error code in `grpc-message`, once `grpc-status` is that code's gRPC status in
+// core's status table (so expectations are written once, in HTTP statuses and codes).
 import type { TlsOptions, Server as TlsServer } from 'node:tls'
 import type { Caller, CallerVerifierOptions } from '@svidkit/core/caller'
+import type { TlsSource } from '@svidkit/core/tls'
 import type { X509Source } from '@svidkit/core/workload-api'
 import type { X509Svid } from '@svidkit/core/x509-svid'
 
@@ -43,6 +46,8 @@ export interface ServiceConfig {
 export interface ServiceTls {
   readonly options: TlsOptions
   attach(server: TlsServer): void
+  /** The same server identity as a source, for adapters that serve TLS from one (gRPC's `serveSvid`). */
+  readonly source: TlsSource
 }
 
 /** A started service. */
@@ -111,19 +116,23 @@ export interface RawCallRequest {
 /** An adapter under test, server and client side. */
 export interface ResilienceAdapter {
   readonly name: string
+  /** `http` (HTTP/1.1 over TLS) or `grpc` (HTTP/2, grpc-js): the bad-input table differs by transport. */
+  readonly transport: 'http' | 'grpc'
   start(config: ServiceConfig): Promise<RunningService>
   call(service: RunningService, request: CallRequest): Promise<CallOutcome>
   callRaw(service: RunningService, request: RawCallRequest): Promise<CallOutcome>
 }
 
 /**
- * Server TLS from a static certificate: the client certificate is requested but judged by svidkit,
- * not OpenSSL, so a bad one reaches the verifier and yields a status and a code.
+ * Server TLS from a static certificate (and `source`, the service's static X.509-SVID for adapters
+ * that serve from a source): the client certificate is requested but judged by svidkit, not OpenSSL,
+ * so a bad one reaches the verifier and yields a status and a code.
  */
-export function staticServerTls(key: string, cert: string): ServiceTls {
+export function staticServerTls(key: string, cert: string, source: TlsSource): ServiceTls {
   return {
     options: { key, cert, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
     attach: () => {},
+    source,
   }
 }
 
@@ -136,6 +145,7 @@ export function staticServerTls(key: string, cert: string): ServiceTls {
  */
 export function rotatingServerTls(source: X509Source): ServiceTls {
   return {
+    source,
     options: { requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
     attach(server) {
       let current: X509Svid | undefined

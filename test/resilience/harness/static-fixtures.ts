@@ -3,6 +3,7 @@
 // signatures can never appear in a log), and core verifier options with XFCC trusted from the proxy:
 // 127.0.0.2 presenting the proxy's own X.509-SVID (the mTLS channel is on, so an address alone is refused).
 import type { CallerVerifierOptions } from '@svidkit/core/caller'
+import { StaticSource } from '@svidkit/core/source'
 import { matchId } from '@svidkit/core/spiffe-id'
 import { TestCA, type TestX509Svid } from '@svidkit/testing'
 import { capture } from './capture.js'
@@ -38,7 +39,11 @@ export async function createStaticFixtures(): Promise<StaticFixtures> {
   const proxy = await ca.issueX509Svid({ id: PROXY })
   return {
     ca,
-    tls: staticServerTls(server.privateKeyPem, server.certificatesPem),
+    tls: staticServerTls(
+      server.privateKeyPem,
+      server.certificatesPem,
+      new StaticSource({ svid: await ca.issueX509Svid({ id: SELF }), bundles: ca.bundleSet() }),
+    ),
     trust: [ca.certificate.toString()],
     web,
     webCertificate: { cert: web.certificatesPem, key: web.privateKeyPem },

@@ -44,6 +44,17 @@ export function readBearerToken(header: string | readonly string[] | null | unde
   // The scheme is the text before the first blank (space or tab); only Bearer is ours.
   let end = 0
   while (end < header.length && header.charCodeAt(end) !== 32 && header.charCodeAt(end) !== 9) end++
+  if (end === 0) {
+    // Blanks before the scheme: HTTP/1 strips them, HTTP/2 (gRPC metadata) does not. A Bearer value
+    // so sent is malformed, never "another scheme" (that would make an optional route anonymous).
+    if (/^[ \t]+bearer(?:[ \t]|$)/i.test(header)) {
+      throw new CredentialsError(
+        'ERR_CREDENTIALS_MALFORMED',
+        'authorization header has blanks before "Bearer"',
+      )
+    }
+    return undefined
+  }
   if (end !== 6 || header.slice(0, 6).toLowerCase() !== 'bearer') return undefined
   const token = header.slice(7)
   if (header.charCodeAt(6) !== 32 || !B64TOKEN.test(token)) {

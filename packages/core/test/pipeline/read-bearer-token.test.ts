@@ -30,6 +30,10 @@ describe('readBearerToken', () => {
       'Bearer \tabc',
       'BEARER\tabc',
       'Bearer\t',
+      // Blanks before the scheme (HTTP/2 and gRPC metadata keep them; HTTP/1 strips them).
+      ' Bearer abc',
+      '\t bearer abc ',
+      '  Bearer',
     ]) {
       expect(
         codeOf(() => readBearerToken(header)),
@@ -39,6 +43,8 @@ describe('readBearerToken', () => {
     // Another scheme that merely starts with the same letters is not ours.
     expect(readBearerToken('Bearerx abc')).toBeUndefined()
     expect(readBearerToken('Token abc')).toBeUndefined()
+    expect(readBearerToken(' Basic dXNlcg==')).toBeUndefined()
+    expect(readBearerToken('  Bearerx abc')).toBeUndefined()
     expect(codeOf(() => readBearerToken(42 as never))).toBe('ERR_CREDENTIALS_MALFORMED')
   })
 

@@ -8,6 +8,7 @@ import type { ResilienceAdapter } from '../service.js'
 /** `@svidkit/express` 5 on `https.createServer(app)` (Express has no logger of its own). */
 export const expressAdapter: ResilienceAdapter = {
   name: 'express',
+  transport: 'http',
   async start(config) {
     const app = express()
     const auth = svid(config.verifier)

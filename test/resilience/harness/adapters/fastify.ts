@@ -8,6 +8,7 @@ import type { ResilienceAdapter } from '../service.js'
 /** `@svidkit/fastify` 5 on HTTPS, with Fastify's own logger (pino) at level trace into `config.log`. */
 export const fastifyAdapter: ResilienceAdapter = {
   name: 'fastify',
+  transport: 'http',
   async start(config) {
     const app = Fastify({
       https: {
