@@ -65,15 +65,15 @@ const CALLERS = ['acme-web', 'globex-web', 'admin-cli', 'partner', 'stranger'].f
 async function startEverything() {
   say(bold('svidkit demo: four services on four frameworks, two tenants, a federated partner, one edge proxy'))
   say()
-  say(dim('compiling services/payments.ts (tsc -p examples/demo)…'))
+  say(dim('compiling services/payments.ts (tsc -b examples/demo)…'))
   compileTypeScriptServices()
-  const { agent, workloads, trustDomain, config } = await startAgent(dir, prefixed('[agent]'))
+  const { agent, workloads, trustDomain } = await startAgent(dir, prefixed('[agent]'))
   const address = (name) => workloads.get(name).address
   say(dim(`        one socket per workload (agent.yaml): ${[...workloads.keys()].join(', ')}`))
   // nginx is found, or installed with apt-get (test/proxies' helper); `--no-nginx` leaves it out.
   const nginxFound = process.argv.includes('--no-nginx') ? { skip: 'left out (--no-nginx)' } : findNginx()
 
-  const stack = { agent, config, workloads, events: [], notes: [], services: new Map(), callers: new Map() }
+  const stack = { agent, otel, events: [], notes: [], services: new Map(), callers: new Map() }
   const handlers = {
     onStderr: (service, line) => {
       if (!stopping && line.trim() !== '') say(dim(`[${service.name}] ${line}`))
@@ -87,6 +87,8 @@ async function startEverything() {
       else if (m?.type === 'rotated') {
         service.serial = m.serial
         stack.notes.push(`${service.name} got a new X.509-SVID (serial ${short(m.serial)}) and serves it to new connections`)
+      } else if (m?.type === 'otel-flushed') {
+        service.flushed = true
       } else if (m?.type === 'bundles') {
         service.trustDomains = m.trustDomains
         stack.notes.push(`${service.name} now has bundles for: ${m.trustDomains.join(', ')}`)
@@ -95,7 +97,8 @@ async function startEverything() {
   }
   // With --otel every service starts with services/otel.mjs, which registers the OpenTelemetry SDK.
   const nodeArgs = otel ? ['--import', new URL('./services/otel.mjs', import.meta.url).href] : []
-  const start = (name, env = {}) => startService(name, address(name), handlers, { env, nodeArgs })
+  const start = (name, env = {}) =>
+    startService(name, address(name), handlers, { env: { ...env, OTEL_SERVICE_NAME: name }, nodeArgs })
   // The ledger first: orders and payments call it.
   const ledger = await start('ledger')
   stack.services.set('ledger', ledger)
@@ -239,10 +242,6 @@ async function main() {
     results.push(r)
     return r
   }
-  const section = (title) => {
-    say()
-    say(bold(title))
-  }
 
   section('Allowed: every channel, the federation, service to service')
   for (const call of ALLOWED) await run(call)
@@ -280,6 +279,7 @@ async function main() {
 
   section('Expired and revoked')
   await expiredAndRevoked(stack, run)
+  if (otel) await printMetrics(stack)
 
   // Summary.
   const made = results.filter((r) => !r.skipped)
@@ -291,6 +291,22 @@ async function main() {
   const summary = `${made.length} calls: ${allowed} allowed and ${denied} denied as expected${failed ? `, ${failed} not as expected` : ''}${skipped ? `, ${skipped} skipped (no nginx)` : ''} (${seconds()} s)`
   say(failed ? red(bold(`✘ ${summary}`)) : green(bold(`✔ ${summary}`)))
   return failed === 0 ? 0 : 1
+}
+
+/** With --otel: each service exports its metrics (the console exporter) and they are printed. */
+async function printMetrics(stack) {
+  section('OpenTelemetry metrics (svidkit.decisions, svidkit.decision.duration), per service')
+  const before = stack.events.length
+  const services = [...stack.services.values()]
+  for (const s of services) s.proc.child.send({ type: 'otel-flush' })
+  await waitFor(() => services.every((s) => s.flushed), 5_000)
+  await new Promise((r) => setTimeout(r, 100))
+  printReports(stack.events.slice(before))
+}
+
+function section(title) {
+  say()
+  say(bold(title))
 }
 
 /**

@@ -37,6 +37,16 @@ export async function send(stack, call) {
   await waitFor(from(call.to), 1_000)
   if (call.inner) await waitFor(from(call.inner.to), 1_000)
   await delay(25)
+  // With --otel, the spans are printed by the services when they end, just after the response: wait
+  // until their output has been quiet for 100 ms (at most 1 s).
+  if (stack.otel) {
+    const deadline = Date.now() + 1_000
+    let seen = -1
+    while (stack.events.length !== seen && Date.now() < deadline) {
+      seen = stack.events.length
+      await delay(100)
+    }
+  }
   return { ...result, reports: stack.events.slice(before) }
 }
 

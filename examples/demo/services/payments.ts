@@ -11,7 +11,7 @@
 // - Capturing a payment records it in the ledger over gRPC, with our X.509-SVID and a JWT-SVID for
 //   the ledger on the call.
 //
-// Compiled to services/payments.js by run.mjs (tsc -p examples/demo), then run like the other services:
+// Compiled to services/payments.js by run.mjs (tsc -b examples/demo), then run like the other services:
 //   SPIFFE_ENDPOINT_SOCKET=unix:///…/payments.sock node services/payments.js
 import 'reflect-metadata'
 import { fileURLToPath } from 'node:url'
