@@ -206,6 +206,10 @@ function buildProgram(io: CliIo, done: (result: CliResult | Runner) => void): Co
     .option('--trust-domain <td>', 'trust domain (default example.org)')
     .option('--id <spiffe-id>', 'an identity to issue, or a path in the trust domain (repeatable)', collect)
     .option('--svid-ttl <seconds>', 'X.509-SVID lifetime; rotated at half-life')
+    .option(
+      '--ca-dir <dir>',
+      'keep the CA (and its keys) in this folder so a restarted agent serves the same bundle',
+    )
     .addOption(json())
     .action((opts: Parameters<typeof agentCommand>[0]) =>
       done(agentCommand({ ...opts, json: opts.json === true || program.opts().json === true }, io)),

@@ -1,16 +1,17 @@
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { execFile, spawn } from 'node:child_process'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DevAgent } from '@svidkit/testing'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { runCli } from './run-cli.js'
+import { runCli, useTempDir } from './run-cli.js'
+
+const tempDir = useTempDir('svidkit-fetch-')
 
 let dir: string
 let agent: DevAgent
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'svidkit-fetch-'))
+  dir = tempDir()
   agent = await DevAgent.start({
     trustDomain: 'example.org',
     socketPath: join(dir, 'agent.sock'),
@@ -119,6 +120,77 @@ describe('svidkit fetch', () => {
   })
 })
 
+describe('svidkit fetch: output errors name the path and the reason (issue 16)', () => {
+  const outputError = async (args: string[], path: string, reason: string) => {
+    const r = await runCli([...args, '--socket', agent.address, '--json'])
+    expect(r.code, JSON.stringify(r.json)).toBe(1)
+    expect(r.json).toMatchObject({ ok: false, code: 'ERR_CLI_OUTPUT' })
+    expect(r.json!.message).toBe(`cli: ${reason.replace('%s', path)}`)
+    const human = await runCli([...args, '--socket', agent.address])
+    expect(human.code).toBe(1)
+    expect(human.stderr).toContain(`"${path}"`)
+    expect(human.stderr).toContain('(ERR_CLI_OUTPUT)')
+  }
+
+  test('x509 --write-dir an existing file', async () => {
+    const file = join(dir, 'a-file')
+    writeFileSync(file, 'x')
+    await outputError(
+      ['fetch', 'x509', '--write-dir', file],
+      file,
+      'output folder "%s": exists and is not a folder',
+    )
+    const below = join(file, 'sub')
+    await outputError(
+      ['fetch', 'x509', '--write-dir', below],
+      below,
+      'output folder "%s": a parent is not a folder',
+    )
+  })
+
+  test('bundles --write a path in a missing folder, and --write .', async () => {
+    const missing = join(dir, 'no-such-folder', 'bundles.json')
+    await outputError(['fetch', 'bundles', '--write', missing], missing, 'output file "%s": no such folder')
+    await outputError(['fetch', 'bundles', '--write', '.'], '.', 'output file "%s": is a folder, not a file')
+  })
+
+  test('x509 --write-dir creates missing parents', async () => {
+    const deep = join(dir, 'a', 'b', 'c')
+    const r = await runCli(['fetch', 'x509', '--socket', agent.address, '--write-dir', deep, '--json'])
+    expect(r.code).toBe(0)
+    expect(existsSync(join(deep, 'svid.pem'))).toBe(true)
+  })
+
+  // Node's recursive mkdirSync loops forever at 100% CPU under /proc; run the built binary in a child
+  // process with a timeout so that a regression fails this test instead of hanging the whole run.
+  test('x509 --write-dir under /proc answers at once instead of hanging', async () => {
+    const bin = join(__dirname, '..', 'bin', 'svidkit.js')
+    const args = [
+      'fetch',
+      'x509',
+      '--socket',
+      agent.address,
+      '--write-dir',
+      '/proc/svidkit-test/out',
+      '--json',
+    ]
+    const r = await new Promise<{ status: number | null; signal: string | null; stdout: string }>(
+      (resolve) => {
+        const child = execFile(process.execPath, [bin, ...args], { timeout: 15_000 }, (err, stdout) =>
+          resolve({ status: child.exitCode, signal: err?.signal ?? null, stdout }),
+        )
+      },
+    )
+    expect(r.signal, 'the command was killed after 15 s: it hung').toBeNull()
+    expect(r.status).toBe(1)
+    expect(JSON.parse(r.stdout)).toEqual({
+      ok: false,
+      code: 'ERR_CLI_OUTPUT',
+      message: 'cli: output folder "/proc/svidkit-test/out": cannot create a folder there (ENOENT)',
+    })
+  }, 30_000)
+})
+
 describe('svidkit agent (the built binary)', () => {
   test('serves the Workload API until SIGTERM', async () => {
     const bin = join(__dirname, '..', 'bin', 'svidkit.js')
@@ -155,4 +227,56 @@ describe('svidkit agent (the built binary)', () => {
     const code = await new Promise<number | null>((r) => child.on('exit', r))
     expect(code).toBe(0)
   }, 30_000)
+
+  test('--ca-dir: an agent killed (SIGKILL) and restarted serves the same bundle', async () => {
+    const bin = join(__dirname, '..', 'bin', 'svidkit.js')
+    const socket = join(dir, 'ca-dir-agent.sock')
+    const caDir = join(dir, 'agent-ca')
+    const run = async () => {
+      const child = spawn(
+        process.execPath,
+        [
+          bin,
+          'agent',
+          '--socket',
+          socket,
+          '--trust-domain',
+          'demo.test',
+          '--id',
+          '/svc',
+          '--ca-dir',
+          caDir,
+          '--json',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      )
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => (String(d).includes('\n') ? resolve() : undefined))
+        child.on('exit', (c) => reject(new Error(`agent exited ${c}`)))
+        setTimeout(() => reject(new Error('agent did not start')), 15_000)
+      })
+      const file = join(dir, `bundles-${Date.now()}.json`)
+      const r = await runCli(['fetch', 'bundles', '--socket', `unix://${socket}`, '--write', file, '--json'])
+      expect(r.code).toBe(0)
+      child.kill('SIGKILL')
+      await new Promise((r) => child.on('exit', r))
+      return JSON.parse(readFileSync(file, 'utf8')) as unknown
+    }
+    const first = await run()
+    expect(statSync(join(caDir, 'ca.json')).mode & 0o777).toBe(0o600)
+    const second = await run()
+    expect(second).toEqual(first)
+    const other = await runCli([
+      'agent',
+      '--socket',
+      socket,
+      '--trust-domain',
+      'other.test',
+      '--ca-dir',
+      caDir,
+      '--json',
+    ])
+    expect(other.code).toBe(2)
+    expect(other.json).toMatchObject({ ok: false, code: 'ERR_CLI_USAGE' })
+  }, 60_000)
 })

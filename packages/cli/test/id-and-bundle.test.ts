@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { bundleMapJson, TestCA } from '@svidkit/testing'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { runCli } from './run-cli.js'
+import { runCli, useTempDir } from './run-cli.js'
+
+const tempDir = useTempDir('svidkit-cli-')
 
 describe('svidkit id', () => {
   test('accepted ID: exit 0 and the documented JSON', async () => {
@@ -63,7 +64,7 @@ describe('svidkit bundle', () => {
   let a: TestCA
   let b: TestCA
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'svidkit-cli-'))
+    dir = tempDir()
     a = await TestCA.create({ trustDomain: 'a.test' })
     b = await TestCA.create({ trustDomain: 'b.test' })
     writeFileSync(join(dir, 'map.json'), bundleMapJson([a, b]))

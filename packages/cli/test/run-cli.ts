@@ -1,5 +1,29 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { main } from '@svidkit/cli'
+import { afterAll, beforeAll, expect } from 'vitest'
+
+/**
+ * A temporary folder for one test file: created before its tests, removed with everything in it after
+ * them (the CLI tests used to leave four folders behind per run). Call at the top level of the file.
+ */
+export function useTempDir(prefix: string): () => string {
+  let dir: string | undefined
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix))
+  })
+  afterAll(() => {
+    if (dir === undefined) return
+    rmSync(dir, { recursive: true, force: true })
+    expect(existsSync(dir)).toBe(false)
+  })
+  return () => {
+    if (dir === undefined) throw new Error('useTempDir: the folder exists only while the tests run')
+    return dir
+  }
+}
 
 /** Runs the CLI in-process and captures its output. */
 export async function runCli(

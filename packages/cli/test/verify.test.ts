@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { bundleMapJson, TestCA } from '@svidkit/testing'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { runCli } from './run-cli.js'
+import { runCli, useTempDir } from './run-cli.js'
+
+const tempDir = useTempDir('svidkit-cli-')
 
 let dir: string
 let ca: TestCA
@@ -11,7 +12,7 @@ let other: TestCA
 const f = (name: string) => join(dir, name)
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'svidkit-cli-'))
+  dir = tempDir()
   ca = await TestCA.create({ trustDomain: 'example.org' })
   other = await TestCA.create({ trustDomain: 'other.org' })
   const svid = await ca.issueX509Svid({ id: '/ns/prod/sa/web', ttlSeconds: 600 })
@@ -193,5 +194,52 @@ describe('svidkit jwt verify', () => {
       expect(r.json).toMatchObject({ ok: false, code: expect.stringMatching(/^ERR_JWT_SVID_/) })
     }
     expect((await runCli(['jwt', 'verify', token, '--bundle', f('map.json'), '--json'])).code).toBe(2)
+  })
+})
+
+describe('svidkit x509 verify: inputs found when tried as a new user would (issue 16)', () => {
+  test('an X.509-SVID with an empty subject DN (as Istio issues them) verifies; the subject shows as ""', async () => {
+    const istio = await ca.issueX509Svid({ id: '/ns/istio/sa/web', subject: '' })
+    expect(istio.certificates[0]!.subject).toBeUndefined() // what Node gives for an empty DN
+    writeFileSync(f('istio.pem'), istio.certificatesPem)
+    const r = await runCli(['x509', 'verify', f('istio.pem'), '--bundle', f('map.json'), '--json'])
+    expect(r.code).toBe(0)
+    expect(r.json).toMatchObject({ ok: true, spiffeId: 'spiffe://example.org/ns/istio/sa/web' })
+    const chain = r.json!.chain as { subject: string; issuer: string }[]
+    expect(chain[0]).toMatchObject({ subject: '', issuer: 'O=svidkit test CA, CN=example.org' })
+    const human = await runCli(['x509', 'verify', f('istio.pem'), '--bundle', f('map.json')])
+    expect(human.code).toBe(0)
+    expect(human.stdout).toContain('verified: spiffe://example.org/ns/istio/sa/web')
+  })
+
+  test('a 10 MB chain file is refused at once with ERR_X509_SVID_TOO_LARGE; a device is not read forever', async () => {
+    const leaf = (await ca.issueX509Svid({ id: '/web' })).certificates[0]!.toString()
+    writeFileSync(f('huge.pem'), leaf.repeat(Math.ceil((10 * 1024 * 1024) / leaf.length)))
+    const r = await runCli(['x509', 'verify', f('huge.pem'), '--bundle', f('map.json'), '--json'])
+    expect(r.code).toBe(1)
+    expect(r.json).toEqual({
+      ok: false,
+      code: 'ERR_X509_SVID_TOO_LARGE',
+      message: `x509svid: certificate file "${f('huge.pem')}" is larger than 262144 bytes`,
+    })
+    writeFileSync(f('seventeen.pem'), leaf.repeat(17))
+    const long = await runCli(['x509', 'verify', f('seventeen.pem'), '--bundle', f('map.json'), '--json'])
+    expect(long.json).toEqual({
+      ok: false,
+      code: 'ERR_X509_SVID_TOO_LARGE',
+      message: 'x509svid: chain holds more than 16 certificates',
+    })
+    const dev = await runCli(['x509', 'verify', '/dev/zero', '--bundle', f('map.json'), '--json'])
+    expect(dev.json).toMatchObject({ ok: false, code: 'ERR_X509_SVID_TOO_LARGE' })
+    const devBundle = await runCli(['x509', 'verify', f('svid.pem'), '--bundle', '/dev/zero', '--json'])
+    expect(devBundle.code).toBe(1)
+    expect(devBundle.json).toEqual({
+      ok: false,
+      code: 'ERR_CLI_INPUT',
+      message: 'cli: bundle file "/dev/zero": is larger than 4194304 bytes',
+    })
+    const folder = await runCli(['x509', 'verify', dir, '--bundle', f('map.json'), '--json'])
+    expect(folder.json).toMatchObject({ ok: false, code: 'ERR_CLI_INPUT' })
+    expect(folder.json!.message).toContain(`"${dir}": is a folder, not a file`)
   })
 })

@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { runCli } from './run-cli.js'
+import { runCli, useTempDir } from './run-cli.js'
+
+const tempDir = useTempDir('svidkit-policy-')
 
 describe('svidkit xfcc', () => {
   test('one element: the caller, values unquoted and unescaped, only the keys present', async () => {
@@ -72,7 +73,7 @@ describe('svidkit xfcc', () => {
 describe('svidkit policy', () => {
   let dir: string
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'svidkit-policy-'))
+    dir = tempDir()
     writeFileSync(
       join(dir, 'policy.yaml'),
       [

@@ -24,7 +24,13 @@ export type {
   DevAgentSocket,
 } from './dev-agent/types.js'
 export type { TestKeyPair, TestKeyType } from './key-type.js'
-export { generateTestKeyPair } from './key-type.js'
+export { generateTestKeyPair, importTestKeyPair } from './key-type.js'
 export { KeyUsageFlags } from './key-usage-flags.js'
-export type { IssueX509SvidOptions, MintJwtSvidOptions, TestCAOptions, TestX509Svid } from './test-ca.js'
+export type {
+  IssueX509SvidOptions,
+  MintJwtSvidOptions,
+  TestCAOptions,
+  TestCAState,
+  TestX509Svid,
+} from './test-ca.js'
 export { bundleMapJson, TestCA } from './test-ca.js'

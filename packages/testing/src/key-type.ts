@@ -1,4 +1,4 @@
-import { KeyObject, webcrypto } from 'node:crypto'
+import { createPrivateKey, createPublicKey, KeyObject, webcrypto } from 'node:crypto'
 
 /**
  * Key algorithms the test CA can issue for.
@@ -81,6 +81,29 @@ export async function generateTestKeyPair(type: TestKeyType = 'ec-p256'): Promis
     privateKey: KeyObject.from(cryptoKeys.privateKey),
     publicKey: KeyObject.from(cryptoKeys.publicKey),
   }
+}
+
+/**
+ * Imports a PKCS#8 PEM private key of the given type as a {@link TestKeyPair} (its public half is
+ * derived from it).
+ *
+ * @example
+ * ```ts
+ * const pair = await importTestKeyPair(readFileSync('ca-key.pem', 'utf8'), 'ec-p256')
+ * ```
+ */
+export async function importTestKeyPair(privateKeyPem: string, type: TestKeyType): Promise<TestKeyPair> {
+  const privateKey = createPrivateKey(privateKeyPem)
+  const publicKey = createPublicKey(privateKey)
+  const { gen } = algorithm(type)
+  const importAlgorithm = 'namedCurve' in gen || gen.name === 'Ed25519' ? gen : { ...gen, hash: 'SHA-256' }
+  const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' })
+  const spki = publicKey.export({ format: 'der', type: 'spki' })
+  const cryptoKeys = {
+    privateKey: await webcrypto.subtle.importKey('pkcs8', pkcs8, importAlgorithm, true, ['sign']),
+    publicKey: await webcrypto.subtle.importKey('spki', spki, importAlgorithm, true, ['verify']),
+  }
+  return { type, cryptoKeys, privateKey, publicKey }
 }
 
 /** The signature algorithm a CA with this key type signs certificates with. */

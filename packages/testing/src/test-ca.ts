@@ -26,7 +26,13 @@ import { OptionsError } from '@svidkit/core/errors'
 import { SpiffeId, TrustDomain } from '@svidkit/core/spiffe-id'
 import { marshalX509Svid, type X509Svid } from '@svidkit/core/x509-svid'
 import { CompactSign } from 'jose'
-import { generateTestKeyPair, signingAlgorithm, type TestKeyPair, type TestKeyType } from './key-type.js'
+import {
+  generateTestKeyPair,
+  importTestKeyPair,
+  signingAlgorithm,
+  type TestKeyPair,
+  type TestKeyType,
+} from './key-type.js'
 import { KeyUsageFlags } from './key-usage-flags.js'
 
 /**
@@ -54,6 +60,11 @@ export interface TestCAOptions {
   permittedUriDomains?: string[]
   /** JWT signing key type. Default `ec-p256` (ES256). */
   jwtKeyType?: TestKeyType
+  /**
+   * The CA's distinguished name, in RFC 4514 form (`O=Example` without a CN, UTF-8 values, …). Default
+   * `O=svidkit test CA, CN=<trust domain>`.
+   */
+  subject?: string
   /** Deliberately broken CA certificates, for negative tests. */
   broken?: { notCA?: boolean; noKeyCertSign?: boolean; criticalExtension?: string }
 }
@@ -79,6 +90,11 @@ export interface IssueX509SvidOptions {
   notAfter?: Date
   /** Extra DNS SANs. */
   dnsNames?: string[]
+  /**
+   * The leaf's distinguished name, in RFC 4514 form. Default `O=svidkit test`. `''` issues an empty
+   * subject, as Istio does, with the SAN extension marked critical (RFC 5280 §4.2.1.6).
+   */
+  subject?: string
   /** Workload API hint. */
   hint?: string
   /**
@@ -169,6 +185,30 @@ export interface MintJwtSvidOptions {
   /** Sign with another key than the CA's current JWT key (kid still names the current key unless overridden). */
   signWith?: KeyObject
 }
+
+/**
+ * Everything needed to restore a root {@link TestCA} in another process (`svidkit agent --ca-dir`
+ * keeps its CA across restarts this way): the trust domain, the CA certificate and the private keys, as
+ * PEM. It holds private keys: store it with owner-only permissions, and only for tests.
+ *
+ * @example
+ * ```ts
+ * writeFileSync('ca.json', JSON.stringify(ca.toState()), { mode: 0o600 })
+ * const same = await TestCA.fromState(JSON.parse(readFileSync('ca.json', 'utf8')))
+ * ```
+ */
+export interface TestCAState {
+  readonly trustDomain: string
+  readonly subject: string
+  readonly keyType: TestKeyType
+  readonly certificatePem: string
+  readonly privateKeyPem: string
+  readonly jwtKeyType: TestKeyType
+  readonly jwtKeyId: string
+  readonly jwtPrivateKeyPem: string
+}
+
+const KEY_TYPES: readonly TestKeyType[] = ['ec-p256', 'ec-p384', 'ec-p521', 'rsa-2048', 'rsa-3072', 'ed25519']
 
 const DAY = 86_400
 
@@ -261,6 +301,9 @@ export class TestCA {
     issuer: string | undefined,
     options: Omit<TestCAOptions, 'trustDomain'>,
   ): Promise<{ cert: X509Certificate; subject: string }> {
+    if (options.subject === '') {
+      throw new OptionsError('ERR_OPTIONS_INVALID', 'a CA subject must not be empty (RFC 5280 §4.1.2.6)')
+    }
     const now = Date.now()
     const notBefore = options.notBefore ?? new Date(now - 60_000)
     const notAfter = options.notAfter ?? new Date(now + (options.ttlSeconds ?? DAY) * 1000)
@@ -287,7 +330,9 @@ export class TestCA {
     }
     if (broken.criticalExtension)
       extensions.push(new Extension(broken.criticalExtension, true, new Uint8Array([5, 0])))
-    const subject = `O=svidkit test CA, CN=${td.name}${issuer ? ` intermediate ${randomBytes(3).toString('hex')}` : ''}`
+    const subject =
+      options.subject ??
+      `O=svidkit test CA, CN=${td.name}${issuer ? ` intermediate ${randomBytes(3).toString('hex')}` : ''}`
     const cert = await X509CertificateGenerator.create({
       serialNumber: randomSerial(),
       subject,
@@ -300,6 +345,70 @@ export class TestCA {
       extensions,
     })
     return { cert: new X509Certificate(Buffer.from(cert.rawData)), subject }
+  }
+
+  /**
+   * This root CA's state (certificate and private keys as PEM), to restore it with {@link fromState}.
+   * Only root CAs whose JWT keys were never rotated have one.
+   */
+  toState(): TestCAState {
+    if (this !== this.root || this.#oldJwtKeys.length > 0) {
+      throw new OptionsError('ERR_OPTIONS_INVALID', 'toState(): only a root CA with one JWT key has a state')
+    }
+    const pem = (k: KeyObject) => k.export({ format: 'pem', type: 'pkcs8' }).toString()
+    return {
+      trustDomain: this.trustDomain.name,
+      subject: this.#subject,
+      keyType: this.keys.type,
+      certificatePem: this.certificate.toString(),
+      privateKeyPem: pem(this.keys.privateKey),
+      jwtKeyType: this.#jwtKeyType,
+      jwtKeyId: this.#jwtKey.kid,
+      jwtPrivateKeyPem: pem(this.#jwtKey.keys.privateKey),
+    }
+  }
+
+  /** Restores a root CA saved with {@link toState}: same certificate, keys and JWT key ID. */
+  static async fromState(state: TestCAState): Promise<TestCA> {
+    const bad = (why: string): never => {
+      throw new OptionsError('ERR_OPTIONS_INVALID', `TestCA.fromState: ${why}`)
+    }
+    if (typeof state !== 'object' || state === null) bad('state must be an object')
+    for (const k of [
+      'trustDomain',
+      'subject',
+      'certificatePem',
+      'privateKeyPem',
+      'jwtKeyId',
+      'jwtPrivateKeyPem',
+    ] as const) {
+      if (typeof state[k] !== 'string' || state[k] === '') bad(`${k} must be a non-empty string`)
+    }
+    if (!KEY_TYPES.includes(state.keyType) || !KEY_TYPES.includes(state.jwtKeyType)) bad('unknown key type')
+    const td = TrustDomain.parse(state.trustDomain)
+    let certificate: X509Certificate
+    let keys: TestKeyPair
+    let jwtKeys: TestKeyPair
+    try {
+      certificate = new X509Certificate(state.certificatePem)
+      keys = await importTestKeyPair(state.privateKeyPem, state.keyType)
+      jwtKeys = await importTestKeyPair(state.jwtPrivateKeyPem, state.jwtKeyType)
+    } catch (cause) {
+      throw new OptionsError('ERR_OPTIONS_INVALID', 'TestCA.fromState: unreadable certificate or key', {
+        cause,
+      })
+    }
+    if (!certificate.checkPrivateKey(keys.privateKey)) bad('the private key does not match the certificate')
+    return new TestCA(
+      td,
+      certificate,
+      state.subject,
+      keys,
+      [],
+      undefined,
+      { kid: state.jwtKeyId, keys: jwtKeys },
+      state.jwtKeyType,
+    )
   }
 
   /** Creates an intermediate CA signed by this CA, in the same trust domain (or another, to build cross-signed negatives). */
@@ -338,7 +447,8 @@ export class TestCA {
         ? [ExtendedKeyUsage.serverAuth, ExtendedKeyUsage.clientAuth]
         : broken.extKeyUsage
     if (eku !== null) extensions.push(new ExtendedKeyUsageExtension(eku, false))
-    if (names.length > 0) extensions.push(new SubjectAlternativeNameExtension(names, false))
+    const subject = options.subject ?? 'O=svidkit test'
+    if (names.length > 0) extensions.push(new SubjectAlternativeNameExtension(names, subject === ''))
     extensions.push(await SubjectKeyIdentifierExtension.create(keys.cryptoKeys.publicKey))
     extensions.push(await AuthorityKeyIdentifierExtension.create(this.keys.cryptoKeys.publicKey))
     if (broken.criticalExtension)
@@ -352,7 +462,7 @@ export class TestCA {
     }
     const cert = await X509CertificateGenerator.create({
       serialNumber: randomSerial(),
-      subject: 'O=svidkit test',
+      subject,
       issuer: this.#subject,
       notBefore,
       notAfter,

@@ -1,11 +1,20 @@
-import { resolve } from 'node:path'
-import { SpiffeId } from '@svidkit/core/spiffe-id'
-import { DevAgent, type DevAgentOptions, loadDevAgentConfig } from '@svidkit/testing'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { SvidkitError } from '@svidkit/core/errors'
+import { SpiffeId, TrustDomain } from '@svidkit/core/spiffe-id'
+import {
+  DevAgent,
+  type DevAgentOptions,
+  loadDevAgentConfig,
+  TestCA,
+  type TestCAState,
+} from '@svidkit/testing'
 import type { ExitCode } from '../cli-result.js'
 import { rejected } from '../cli-result.js'
-import { usage } from '../inputs.js'
+import { readInput, usage } from '../inputs.js'
 import { toJsonText } from '../json-text.js'
 import type { CliIo } from '../main.js'
+import { makeOutputDir, writeOutputFile } from '../outputs.js'
 
 /** Options of `svidkit agent`. */
 export interface AgentOptions {
@@ -14,12 +23,40 @@ export interface AgentOptions {
   trustDomain?: string
   id?: string[]
   svidTtl?: string
+  caDir?: string
   json?: boolean
 }
 
 /**
+ * The agent's CA, kept in `<dir>/ca.json` (mode 0600) so that a restarted agent serves the same trust
+ * bundle, as a restarted SPIRE agent does: created on first use, reused afterwards.
+ */
+async function persistentCa(dir: string, trustDomain: string | undefined): Promise<TestCA> {
+  const file = join(dir, 'ca.json')
+  if (existsSync(file)) {
+    let state: TestCAState
+    try {
+      state = JSON.parse(readInput(file, 'CA state file').toString('utf8')) as TestCAState
+    } catch (cause) {
+      if (cause instanceof SvidkitError) throw cause
+      throw new SvidkitError('ERR_CLI_INPUT', `CA state file "${file}": not JSON`, { cause })
+    }
+    const ca = await TestCA.fromState(state)
+    if (trustDomain !== undefined && !ca.trustDomain.equals(TrustDomain.parse(trustDomain))) {
+      throw usage(`--ca-dir holds a CA for ${ca.trustDomain}, not for ${trustDomain}`)
+    }
+    return ca
+  }
+  const ca = await TestCA.create({ trustDomain: trustDomain ?? 'example.org' })
+  makeOutputDir(dir)
+  writeOutputFile(file, `${JSON.stringify(ca.toState(), null, 2)}\n`, 0o600)
+  return ca
+}
+
+/**
  * `svidkit agent`: a development Workload API server (the dev agent of @svidkit/testing) from an
- * in-memory CA. Runs until SIGINT/SIGTERM. Never for production: use SPIRE.
+ * in-memory CA, or with `--ca-dir` a CA kept on disk across restarts. Runs until SIGINT/SIGTERM. Never
+ * for production: use SPIRE.
  */
 export function agentCommand(o: AgentOptions, io: CliIo): () => Promise<ExitCode> {
   return async () => {
@@ -36,6 +73,10 @@ export function agentCommand(o: AgentOptions, io: CliIo): () => Promise<ExitCode
           throw usage('--config cannot be combined with --socket, --trust-domain, --id or --svid-ttl')
         }
         options = await loadDevAgentConfig(o.config)
+        if (o.caDir !== undefined) {
+          const td = options.ca?.trustDomain.name ?? options.trustDomain?.toString()
+          options = { ...options, ca: await persistentCa(resolve(o.caDir), td) }
+        }
       } else {
         const ttl = o.svidTtl === undefined ? undefined : Number(o.svidTtl)
         if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0))
@@ -46,6 +87,7 @@ export function agentCommand(o: AgentOptions, io: CliIo): () => Promise<ExitCode
           ...(o.trustDomain === undefined ? {} : { trustDomain: o.trustDomain }),
           ...(o.id === undefined ? {} : { identities: o.id.map((spiffeId) => ({ spiffeId })) }),
           ...(ttl === undefined ? {} : { svidTtlSeconds: ttl }),
+          ...(o.caDir === undefined ? {} : { ca: await persistentCa(resolve(o.caDir), o.trustDomain) }),
         }
       }
       agent = await DevAgent.start(options)

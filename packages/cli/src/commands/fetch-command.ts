@@ -1,10 +1,10 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { BundleSet, marshalBundleMap, SpiffeBundle } from '@svidkit/core/bundle'
 import { fetchJwtBundles, fetchJwtSvid, fetchX509Bundles, fetchX509Context } from '@svidkit/core/workload-api'
 import { marshalX509Svid } from '@svidkit/core/x509-svid'
 import { accepted, type CliResult, rejected } from '../cli-result.js'
 import { usage } from '../inputs.js'
+import { makeOutputDir, writeOutputFile } from '../outputs.js'
 
 /** Options shared by the `fetch` commands. */
 export interface FetchOptions {
@@ -35,16 +35,17 @@ function summarize(set: BundleSet) {
  */
 export async function fetchX509Command(o: FetchOptions & { writeDir?: string }): Promise<CliResult> {
   try {
-    const ctx = await fetchX509Context(callOptions(o))
+    const options = callOptions(o)
+    // The folder first: a bad --write-dir fails at once, without asking the agent.
+    if (o.writeDir !== undefined) makeOutputDir(o.writeDir)
+    const ctx = await fetchX509Context(options)
     const svid = ctx.svids[0]!
     const written: string[] = []
     if (o.writeDir !== undefined) {
-      mkdirSync(o.writeDir, { recursive: true })
       const pem = marshalX509Svid(svid)
       const write = (name: string, text: string, mode = 0o644): void => {
         const file = join(o.writeDir!, name)
-        writeFileSync(file, text, { mode })
-        chmodSync(file, mode)
+        writeOutputFile(file, text, mode)
         written.push(file)
       }
       write('svid.pem', pem.certificates)
@@ -123,7 +124,7 @@ export async function fetchBundlesCommand(o: FetchOptions & { write?: string }):
         const j = jwt.getSpiffeBundle(td)?.jwtBundle()
         set.add(SpiffeBundle.from({ ...(x ? { x509: x } : {}), ...(j ? { jwt: j } : {}) }))
       }
-      writeFileSync(o.write, `${marshalBundleMap(set)}\n`)
+      writeOutputFile(o.write, `${marshalBundleMap(set)}\n`)
     }
     const byTd = new Map<
       string,

@@ -3,6 +3,14 @@
  * decides on, how a router matches paths (`HttpRouting`), and `createCallerVerifier`, the one
  * transport-neutral pipeline that turns a request's credentials into a verified, authorized caller.
  *
+ * Caches of a verifier, all bounded: the mTLS identity of a connection (and the caller built from it)
+ * lives as long as the connection (keyed by the socket; a failure is remembered for 1 s); identity
+ * template captures are kept per live SPIFFE ID object (freed with it; the IDs themselves come from
+ * the bounded caches of `jwt-svid` and `xfcc`); the last **4** `Authorization` header values (up to
+ * 8 KiB each) are remembered with their token; verified callers and decisions are kept per live object,
+ * and with the mTLS channel alone a connection's whole result is kept until its certificate expires.
+ * Verified tokens and chains: see `jwt-svid` and `xfcc`. The full table is in the package README.
+ *
  * @example
  * ```ts
  * import { createCallerVerifier } from '@svidkit/core/caller'

@@ -98,6 +98,7 @@ export const statusTable = {
   // x509svid: X.509-SVID parsing and peer verification (X509-SVID §4, §5)
   ERR_X509_SVID_EMPTY_CHAIN: missing('x509svid'),
   ERR_X509_SVID_MALFORMED: invalid('x509svid'),
+  ERR_X509_SVID_TOO_LARGE: invalid('x509svid'),
   ERR_X509_SVID_NO_URI_SAN: invalid('x509svid'),
   ERR_X509_SVID_MULTIPLE_URI_SANS: invalid('x509svid'),
   ERR_X509_SVID_INVALID_ID: invalid('x509svid'),
@@ -225,6 +226,7 @@ export const statusTable = {
   // cli: the svidkit command
   ERR_CLI_USAGE: internal('cli'),
   ERR_CLI_INPUT: internal('cli'),
+  ERR_CLI_OUTPUT: internal('cli'),
 
   // generic
   ERR_OPTIONS_INVALID: internal('options'),

@@ -4,9 +4,15 @@
 import { X509Certificate } from 'node:crypto'
 import { ForwardedCertError } from '../errors/domain-errors.js'
 import { splitConcatenatedDer } from '../internal/pem.js'
+import { MAX_CHAIN_CERTIFICATES } from '../x509-svid/chain-limits.js'
 
 function malformed(why: string, cause?: unknown): never {
   throw new ForwardedCertError('ERR_FORWARDED_CERT_MALFORMED', why, cause === undefined ? {} : { cause })
+}
+
+/** Refuses more than `MAX_CHAIN_CERTIFICATES` certificates, before any of them is parsed. */
+export function checkCertificateCount(n: number, what: string): void {
+  if (n > MAX_CHAIN_CERTIFICATES) malformed(`${what} holds more than ${MAX_CHAIN_CERTIFICATES} certificates`)
 }
 
 /** Percent-decodes with `decodeURIComponent` semantics: `%XX` only, `+` stays `+`. */
@@ -60,6 +66,7 @@ export function base64ConcatenatedDer(value: string, what: string): X509Certific
   } catch (cause) {
     return malformed(`${what} is not concatenated DER`, cause)
   }
+  checkCertificateCount(ders.length, what)
   return ders.map((d, i) => derToCertificate(d, `${what} certificate ${i + 1}`))
 }
 
@@ -80,6 +87,7 @@ export function pemToCertificates(text: string, what: string): X509Certificate[]
     PEM_BLOCK.lastIndex = i
     const m = PEM_BLOCK.exec(text)
     if (!m) malformed(`${what} is not a sequence of PEM certificates`)
+    checkCertificateCount(certs.length + 1, what)
     const body = m[1]!.replace(/\s+/g, '')
     certs.push(derToCertificate(base64Decode(body, what), `${what} certificate ${certs.length + 1}`))
     i = PEM_BLOCK.lastIndex
@@ -109,6 +117,7 @@ export function splitList(value: string, what: string): string[] {
     while (a < b && isOws(value.charCodeAt(a))) a++
     while (b > a && isOws(value.charCodeAt(b - 1))) b--
     if (a === b) malformed(`${what} has an empty list member`)
+    checkCertificateCount(out.length + 1, what)
     out.push(value.slice(a, b))
     start = i + 1
   }

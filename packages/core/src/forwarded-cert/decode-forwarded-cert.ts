@@ -3,6 +3,7 @@ import { ForwardedCertError, OptionsError } from '../errors/domain-errors.js'
 import {
   base64ConcatenatedDer,
   base64DerToCertificate,
+  checkCertificateCount,
   percentDecode,
   sfBinaryToCertificate,
   splitList,
@@ -151,6 +152,7 @@ export function decodeForwardedCertUnchecked(
   const rest = decoder.chain(chainText)
   // The chain header excludes the leaf; tolerate a proxy that repeats it.
   if (rest.length > 0 && rest[0]!.raw.equals(certs[0]!.raw)) rest.shift()
+  checkCertificateCount(certs.length + rest.length, 'header and chain header')
   return [...certs, ...rest]
 }
 
@@ -161,7 +163,8 @@ export function decodeForwardedCertUnchecked(
  * Base64 is checked strictly (standard alphabet; padding optional, correct when present), every
  * certificate must be exactly one DER certificate, and PEM text must hold nothing but `CERTIFICATE`
  * blocks. Several header lines are joined for the list formats (Traefik); for the others more than one
- * non-empty line is ambiguous and malformed.
+ * non-empty line is ambiguous and malformed. A chain of more than `MAX_CHAIN_CERTIFICATES` (16)
+ * certificates, header and chain header together, is malformed too, refused before it is parsed.
  *
  * Decoding is not verification: pass the result to `verifyX509Svid` (or use
  * {@link createForwardedCertExtractor}, which also checks that the header came from a trusted proxy).

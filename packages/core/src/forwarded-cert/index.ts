@@ -16,7 +16,11 @@
  *   `ERR_FORWARDED_CERT_UNTRUSTED_PEER` (or ignored); a chain that does not verify throws the
  *   `X509SvidError` of the failed check.
  * - For Envoy, use `@svidkit/core/xfcc` (`Cert`/`Chain` in the XFCC header).
- *
+
+ * - Limits: the header and chain header together at most `maxLength` (default 16 KiB) characters and
+ *   16 certificates (`MAX_CHAIN_CERTIFICATES` of `x509-svid`), refused before any is parsed.
+ * - Cache: verified chains per extractor, at most `cacheSize` (default **256**), least recently used
+ *   dropped first, each until its earliest `notAfter` and while its bundle object is unchanged. *
  * @example
  * ```ts
  * import { createForwardedCertExtractor } from '@svidkit/core/forwarded-cert'

@@ -13,7 +13,12 @@
  * list), `kid` is required (a bundle lookup needs it), `nbf`/`iat` in the future beyond the skew are
  * refused, `crit`, the JSON serialization and oversized tokens are refused, and the key type must fit
  * `alg`.
+
  *
+ * Caches, all bounded: verified tokens per {@link createJwtSvidVerifier} — at most `cache.maxEntries`
+ * (default **1000**, second-chance LRU; expired entries go first; `cacheStats()` shows the size);
+ * headers that passed the checks — the last **8** header segments; SPIFFE IDs parsed from `sub` — up
+ * to **1024**, cleared when full. None of them keeps a token alive. *
  * @example
  * ```ts
  * import { createJwtSvidVerifier } from '@svidkit/core/jwt-svid'

@@ -25,6 +25,10 @@
  * condition of a DENY rule; HTTP paths are normalized by {@link normalizeHttpPath}, and a path
  * with `.`/`..` segments or encoded slashes is never allowed by a path condition or a default.
  *
+ * Policy text (`loadPolicy`, `loadPolicyFile`) is at most 1 MiB and 128 levels of nesting, refused
+ * (`ERR_POLICY_INVALID`) before the YAML parser sees it. Compiled policies are cached per policy
+ * object (a `WeakMap`, freed with it).
+ *
  * @example
  * ```yaml
  * # policy.yaml

@@ -22,6 +22,56 @@ export interface ParsedPolicyText {
 /** Policies are small; refuse anything absurd before parsing. */
 const MAX_POLICY_BYTES = 1024 * 1024
 
+/**
+ * Policies are shallow (about 6 levels). Deeper text is refused before the YAML parser sees it: the
+ * parser recurses per level, and a stack overflow inside it can hit V8 while it compiles a regular
+ * expression, which aborts the whole process ("RegExpCompiler Allocation failed"); `'['.repeat(2000)`
+ * parsed twice did.
+ */
+const MAX_POLICY_NESTING = 128
+
+/**
+ * An upper bound of the text's nesting, in one pass: the deepest `[`/`{` flow nesting (brackets inside
+ * quoted strings count too, which only over-estimates) plus the deepest block nesting of any line
+ * (its indentation plus the compact `- `, `? ` and `: ` indicators that open it).
+ */
+function nestingEstimate(text: string): number {
+  let flow = 0
+  let maxFlow = 0
+  let maxBlock = 0
+  let lineStart = true
+  let indent = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 10) {
+      lineStart = true
+      indent = 0
+      continue
+    }
+    if (lineStart) {
+      const next = text.charCodeAt(i + 1)
+      if (c === 32 || c === 9) {
+        indent++
+        continue
+      }
+      if (
+        (c === 45 || c === 63 || c === 58) &&
+        (next === 32 || next === 9 || next === 10 || Number.isNaN(next))
+      ) {
+        indent += 2
+        i++
+        continue
+      }
+      lineStart = false
+      if (indent > maxBlock) maxBlock = indent
+    }
+    if (c === 91 || c === 123) {
+      if (++flow > maxFlow) maxFlow = flow
+    } else if ((c === 93 || c === 125) && flow > 0) flow--
+  }
+  return maxFlow + Math.max(maxBlock, indent) / 2
+}
+
 export function parsePolicyText(text: string, problems: ProblemList): ParsedPolicyText | undefined {
   if (typeof text !== 'string') {
     problems.error('syntax', [], 'policy text must be a string')
@@ -31,12 +81,19 @@ export function parsePolicyText(text: string, problems: ProblemList): ParsedPoli
     problems.error('syntax', [], `policy text is larger than ${MAX_POLICY_BYTES} bytes`)
     return undefined
   }
+  if (nestingEstimate(text) > MAX_POLICY_NESTING) {
+    problems.error('syntax', [], `policy text is nested more than ${MAX_POLICY_NESTING} levels deep`)
+    return undefined
+  }
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, {
     lineCounter,
     prettyErrors: false,
     uniqueKeys: true,
     strict: true,
+    // Problems are reported as policy errors; the YAML library must not print warnings of its own
+    // (a collection used as a key made it write to stderr through process.emitWarning).
+    logLevel: 'error',
   })
   const toPos = (offset: number): SourcePosition => {
     const p = lineCounter.linePos(offset)

@@ -25,7 +25,12 @@
  *   before `secureConnect` and before flushing any queued request bytes; an error there destroys the
  *   socket, so nothing is sent to an unverified server. Options are recomputed from the source per
  *   connection; contexts are cached by SVID and bundle object identity.
+
  *
+ * Caches: the verified caller of a connection lives as long as the connection (a `WeakMap` keyed by
+ * the socket); peer certificates are mapped to one canonical object per certificate for the last
+ * **512** distinct certificates (by DER, oldest dropped first), so a returning peer is not parsed
+ * again; PEM forms of an SVID are kept per SVID object. *
  * @example
  * ```ts
  * import https from 'node:https'

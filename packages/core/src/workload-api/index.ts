@@ -8,7 +8,11 @@
  * package, concatenated DER certificates, PKCS#8 keys, bundle maps keyed by `spiffe://<td>` (a bare
  * `<td>` is accepted too), the `workload.spiffe.io: true` header on every call. Addresses are
  * `unix:///abs/path` or `tcp://IP:port`, from the options or `SPIFFE_ENDPOINT_SOCKET`.
+
  *
+ * Limits and caches: an X.509-SVID chain in a response holds at most 16 certificates (a longer one is a
+ * malformed response); a {@link JwtSource} keeps at most `cacheSize` (default **100**) fetched
+ * JWT-SVIDs, refreshed at half-life. *
  * @example
  * ```ts
  * import { X509Source, JwtSource, fetchX509Svid } from '@svidkit/core/workload-api'

@@ -45,6 +45,7 @@ export function parseX509Svid(
   try {
     certs = normalizeChain(certificates)
   } catch (cause) {
+    if (cause instanceof X509SvidError && cause.code === 'ERR_X509_SVID_TOO_LARGE') throw cause
     throw new X509SvidError(
       'ERR_X509_SVID_MALFORMED',
       'certificate validation failed: cannot parse certificate',

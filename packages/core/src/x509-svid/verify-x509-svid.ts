@@ -3,9 +3,10 @@ import type { X509BundleSource } from '../bundle/bundle-source.js'
 import { OptionsError, X509SvidError } from '../errors/domain-errors.js'
 import { SvidkitError } from '../errors/svidkit-error.js'
 import { type CertificateInfo, toX509 } from '../internal/certificate-info.js'
-import { decodePem, splitConcatenatedDer } from '../internal/pem.js'
+import { countPemCertificates, decodePem, splitConcatenatedDer } from '../internal/pem.js'
 import type { SpiffeId } from '../spiffe-id/spiffe-id.js'
 import type { TrustDomain } from '../spiffe-id/trust-domain.js'
+import { MAX_CHAIN_BYTES, MAX_CHAIN_CERTIFICATES, MAX_CHAIN_SIGNATURE_CHECKS } from './chain-limits.js'
 import { certInfo, checkLeaf, checkSigner, idFromInfo } from './leaf-rules.js'
 
 /**
@@ -73,6 +74,11 @@ export type CertificateChainInput = readonly (X509Certificate | Uint8Array)[] | 
  * validity at `at` (± `clockSkewSeconds`). Stricter than go-spiffe's `x509svid.Verify`, which skips the
  * root-path and `digitalSignature` checks on peers. Authorization is separate (matchers, policy).
  *
+ * A chain of more than `MAX_CHAIN_CERTIFICATES` (16) certificates or `MAX_CHAIN_BYTES` (256 KiB) is
+ * refused before any certificate is parsed (`ERR_X509_SVID_TOO_LARGE`), and path building gives up
+ * (`ERR_X509_SVID_UNTRUSTED`) past `MAX_CHAIN_SIGNATURE_CHECKS` (100) signature checks or 1024
+ * candidate paths, so the time a verification takes is bounded whatever the peer sends.
+ *
  * @throws X509SvidError with a precise code (`ERR_X509_SVID_EXPIRED`, `ERR_X509_SVID_UNTRUSTED`, …).
  * @example
  * ```ts
@@ -129,14 +135,37 @@ export function verifyX509Svid(
   const path: CertificateInfo[] = [leafInfo]
   const used = new Set<number>()
 
+  // Each (child, issuer) pair is checked once, and the signature checks of one verification are
+  // bounded: certificates that sign each other in loops would otherwise make the search exponential.
+  const checked = new Map<X509Certificate, Map<X509Certificate, boolean>>()
+  let signatureChecks = 0
   const tryIssuer = (child: X509Certificate, issuer: X509Certificate): boolean => {
-    try {
-      // Name chaining, then the signature. Signer constraints (cA, keyCertSign) are checked after,
-      // so a refusal names the precise rule instead of "unknown authority".
-      return child.issuer === issuer.subject && child.verify(issuer.publicKey)
-    } catch {
-      return false
+    let known = checked.get(child)
+    const hit = known?.get(issuer)
+    if (hit !== undefined) return hit
+    let ok: boolean
+    // Name chaining, then the signature. Signer constraints (cA, keyCertSign) are checked after,
+    // so a refusal names the precise rule instead of "unknown authority".
+    if (child.issuer !== issuer.subject) ok = false
+    else {
+      if (++signatureChecks > MAX_CHAIN_SIGNATURE_CHECKS) {
+        throw new X509SvidError(
+          'ERR_X509_SVID_UNTRUSTED',
+          `could not verify leaf certificate: gave up after ${MAX_CHAIN_SIGNATURE_CHECKS} signature checks`,
+        )
+      }
+      try {
+        ok = child.verify(issuer.publicKey)
+      } catch {
+        ok = false
+      }
     }
+    if (known === undefined) {
+      known = new Map()
+      checked.set(child, known)
+    }
+    known.set(issuer, ok)
+    return ok
   }
   const acceptSigner = (info: CertificateInfo, what: string): void => {
     checkSigner(info, what)
@@ -148,7 +177,14 @@ export function verifyX509Svid(
     }
     if (info.nameConstraints) checkNameConstraints(info, leafInfo, what)
   }
+  let steps = 0
   const search = (child: X509Certificate): CertificateInfo[] | undefined => {
+    if (++steps > MAX_PATH_SEARCH_STEPS) {
+      throw new X509SvidError(
+        'ERR_X509_SVID_UNTRUSTED',
+        `could not verify leaf certificate: gave up after ${MAX_PATH_SEARCH_STEPS} candidate paths`,
+      )
+    }
     for (const root of roots) {
       if (!tryIssuer(child, root)) continue
       try {
@@ -246,17 +282,42 @@ function checkNameConstraints(signer: CertificateInfo, leaf: CertificateInfo, wh
   }
 }
 
-/** @internal Turns any accepted chain input into certificate objects (leaf first). */
+// Candidate paths explored by one verification (see MAX_CHAIN_SIGNATURE_CHECKS).
+const MAX_PATH_SEARCH_STEPS = 1024
+
+function tooLarge(why: string): never {
+  throw new X509SvidError('ERR_X509_SVID_TOO_LARGE', why)
+}
+
+function checkCount(n: number): void {
+  if (n > MAX_CHAIN_CERTIFICATES) tooLarge(`chain holds more than ${MAX_CHAIN_CERTIFICATES} certificates`)
+}
+
+/**
+ * @internal Turns any accepted chain input into certificate objects (leaf first). Refuses a chain of
+ * more than {@link MAX_CHAIN_CERTIFICATES} certificates or {@link MAX_CHAIN_BYTES} bytes
+ * (`ERR_X509_SVID_TOO_LARGE`) before parsing any certificate of it.
+ */
 export function normalizeChain(chain: CertificateChainInput): X509Certificate[] {
+  if (typeof chain === 'string' || chain instanceof Uint8Array) {
+    const size = typeof chain === 'string' ? chain.length : chain.byteLength
+    if (size > MAX_CHAIN_BYTES) tooLarge(`chain is larger than ${MAX_CHAIN_BYTES} bytes`)
+    if (typeof chain === 'string') checkCount(countPemCertificates(chain, MAX_CHAIN_CERTIFICATES))
+  } else if (Array.isArray(chain)) checkCount(chain.length)
   try {
     if (typeof chain === 'string') {
       return decodePem(chain)
         .filter((b) => b.label === 'CERTIFICATE')
         .map((b) => toX509(b.der))
     }
-    if (chain instanceof Uint8Array) return splitConcatenatedDer(chain).map((d) => toX509(d))
+    if (chain instanceof Uint8Array) {
+      const ders = splitConcatenatedDer(chain)
+      checkCount(ders.length)
+      return ders.map((d) => toX509(d))
+    }
     return chain.map((c) => toX509(c))
   } catch (cause) {
+    if (cause instanceof X509SvidError) throw cause
     throw new X509SvidError('ERR_X509_SVID_MALFORMED', 'unable to parse certificate', { cause })
   }
 }

@@ -139,7 +139,7 @@ export interface XfccExtractor {
 
 /**
  * Builds an XFCC extractor from options validated now (invalid → `OptionsError`). Per request it:
- * 1. returns `undefined` when the header is absent or empty;
+ * 1. returns `undefined` when the header is absent or empty (no line, or only blank lines), from any peer;
  * 2. checks the direct peer (address/CIDR and/or the proxy's SPIFFE ID; default loopback only) and, when
  *    it is not trusted, returns `undefined` (`untrustedPeer: 'ignore'`) or throws
  *    `ERR_XFCC_UNTRUSTED_PEER` (default);
@@ -206,7 +206,7 @@ export function createXfccExtractor(options: XfccOptions = {}): XfccExtractor {
 
   const extract = (input: XfccExtractInput): XfccResult => {
     const header = input.header
-    if (header === undefined || header === null || header.length === 0) return undefined
+    if (header === undefined || header === null || isBlank(header)) return undefined
     if (!peers.isTrusted(input.peerAddress, input.peerSpiffeId)) {
       if (untrusted === 'ignore') return undefined
       throw new XfccError('ERR_XFCC_UNTRUSTED_PEER', 'header sent by a peer that is not a trusted proxy')
@@ -321,6 +321,28 @@ class RecentSelections {
     if (this.#map.size >= XFCC_MEMO_SIZE) this.#map.delete(this.#map.keys().next().value!)
     this.#map.set(key, value)
   }
+}
+
+/**
+ * Whether a header is empty: no line, or only lines of spaces and tabs (`x-forwarded-client-cert:`
+ * sent empty). Such a header names no caller from any peer, so it is treated as absent (step 1), the
+ * same whether it arrives as a string or as lines.
+ */
+function isBlank(header: string | readonly string[]): boolean {
+  if (typeof header === 'string') return blankLine(header)
+  for (let k = 0; k < header.length; k++) {
+    const line: unknown = header[k]
+    if (typeof line !== 'string' || !blankLine(line)) return false
+  }
+  return true
+}
+
+function blankLine(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i)
+    if (c !== 32 && c !== 9) return false
+  }
+  return true
 }
 
 function freezeElement(element: XfccElement): XfccElement {

@@ -37,7 +37,15 @@
  * - Several header lines (`req.headersDistinct`) are read in order as one list; Node's `", "` join
  *   parses the same way.
  * - Never authorize on `Subject`: it is opaque (RFC 2253 from Envoy, unescaped inside its quotes).
+
  *
+ * ## Caches of an extractor
+ *
+ * - Selections (caller and element) of the last **32** distinct header strings, oldest dropped first.
+ * - SPIFFE IDs parsed from `URI`: up to **64**, cleared when full.
+ * - Verified `Cert`/`Chain`: at most `cacheSize` (default **256**) chains, least recently used dropped
+ *   first, each kept only until its earliest `notAfter` and while its trust domain's bundle object is
+ *   unchanged. A `Chain` holds at most 16 certificates (`MAX_CHAIN_CERTIFICATES` of `x509-svid`). *
  * @example
  * ```ts
  * import { createXfccExtractor } from '@svidkit/core/xfcc'

@@ -36,6 +36,40 @@ function loadError(text: string, filename?: string): PolicyError {
 }
 
 describe('malformed policies: code, message, JSON path and position', () => {
+  // Regression (issue 16, found by fuzzing): parsing deeply nested text twice aborted the whole
+  // process ("FATAL ERROR: RegExpCompiler Allocation failed"), from a stack overflow inside the YAML
+  // parser. Deep text is now refused before it is parsed; a regression would crash this worker.
+  test.each([
+    ['flow sequences', '['.repeat(2000)],
+    ['flow mappings', '{a: '.repeat(2000)],
+    ['compact block sequences', `${'- '.repeat(2000)}x`],
+    ['indentation', Array.from({ length: 400 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')],
+  ])('text nested too deeply (%s) is a PolicyError, every time', (_kind, text) => {
+    for (let k = 0; k < 3; k++) {
+      const err = loadError(text)
+      expect(err.code).toBe('ERR_POLICY_INVALID')
+      expect(err.message).toBe('policy: policy text is nested more than 128 levels deep')
+    }
+  })
+
+  test('YAML the library would warn about (a collection as a key) is an error, never a process warning', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.message)
+    process.on('warning', onWarning)
+    try {
+      expect(loadError('[a]: 1\n{b: c}: 2\n').code).toBe('ERR_POLICY_INVALID')
+      await new Promise((r) => setImmediate(r))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings).toEqual([])
+  })
+
+  test('a policy nested within the limit still loads', () => {
+    const deep = `version: 1\ndefaultAction: deny\nrules: []\nx-note: ${'['.repeat(100)}${']'.repeat(100)}\n`
+    expect(loadError(deep).message).toContain('x-note')
+  })
+
   test('the issue example: unknown key at rules[2].from[0] on line 14, column 9', () => {
     const text = [
       'version: 1',

@@ -366,6 +366,25 @@ describe('message rules (scripted server)', () => {
     server = undefined
   })
 
+  test('an X.509-SVID chain of more than MAX_CHAIN_CERTIFICATES certificates is a malformed response', async () => {
+    const good = await svidMsg('/long')
+    const tooLong = Buffer.concat([good.x509Svid, ...Array.from({ length: 16 }, () => ca.certificate.raw)])
+    server = await startFakeServer({
+      FetchX509SVID: (call: ServerWritableStream<unknown, unknown>) => {
+        call.write({ svids: [{ ...good, x509Svid: tooLong }], crl: [], federatedBundles: {} })
+        call.end()
+      },
+    })
+    try {
+      const err = await errorOf(fetchX509Context({ address: server.address }))
+      expect(err.code).toBe('ERR_WORKLOAD_API_MALFORMED_RESPONSE')
+      expect((err.cause as SvidkitError).code).toBe('ERR_X509_SVID_TOO_LARGE')
+    } finally {
+      await server.close()
+      server = undefined
+    }
+  })
+
   test('a mandatory field at its default: fetch fails; a watch reports it, discards it and keeps the stream', async () => {
     const good = await svidMsg('/good')
     let calls = 0

@@ -39,6 +39,18 @@ describe('createXfccExtractor: selection and By', () => {
     expect(x.extract({ header: ['', ' '], ...peer })).toBeUndefined()
   })
 
+  test('an empty header from an untrusted peer is no header either, as a string or as lines (issue 16)', () => {
+    // Was ERR_XFCC_UNTRUSTED_PEER for [''] (the lines form every adapter passes) but absent for ''.
+    const x = createXfccExtractor({ trustedPeers: { addresses: ['10.0.0.1'] } })
+    const untrusted = { peerAddress: '127.0.0.1' }
+    for (const header of ['', ' \t', [''], ['', ' '], []]) {
+      expect(x.extract({ header, ...untrusted }), JSON.stringify(header)).toBeUndefined()
+    }
+    expect(codeOf(() => x.extract({ header: ['', 'URI=spiffe://a.test/x'], ...untrusted }))).toBe(
+      'ERR_XFCC_UNTRUSTED_PEER',
+    )
+  })
+
   test('trustedHops > 1 needs trustedProxies (explicitly matchAny to trust any)', () => {
     expect(codeOf(() => createXfccExtractor({ trustedHops: 2 }))).toBe('ERR_OPTIONS_INVALID')
     const x = createXfccExtractor({ trustedHops: 2, trustedProxies: matchId('spiffe://a.test/gw') })

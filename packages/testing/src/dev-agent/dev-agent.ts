@@ -9,7 +9,7 @@ import {
   type sendUnaryData,
   status,
 } from '@grpc/grpc-js'
-import { BundleSet, type SpiffeBundle } from '@svidkit/core/bundle'
+import { BundleSet, JwtBundle, SpiffeBundle, X509Bundle } from '@svidkit/core/bundle'
 import { OptionsError } from '@svidkit/core/errors'
 import { type BundleEndpointServer, createBundleEndpointServer } from '@svidkit/core/federation'
 import { verifyJwtSvid } from '@svidkit/core/jwt-svid'
@@ -90,8 +90,9 @@ const NO_IDENTITY: GrpcError = { code: status.PERMISSION_DENIED, details: 'no id
  *   the WIT-SVID profile's included); no identity → `PermissionDenied` (an identity removed mid-stream
  *   ends the stream with it); the WIT-SVID profile's RPCs → `Unimplemented`.
  * - **Test controls**: {@link setIdentities}, {@link revoke}, {@link deny}, {@link rotateNow},
- *   {@link rotateJwtKey}, {@link addFederatedBundle} / {@link removeFederatedBundle}, {@link stop} /
- *   {@link start} (kill and restart on the same sockets), {@link close}.
+ *   {@link rotateJwtKey}, {@link addFederatedBundle} / {@link removeFederatedBundle}, a CA rotation
+ *   ({@link prepareCa}, {@link activateCa}, {@link retireCa}), {@link stop} / {@link start} (kill and
+ *   restart on the same sockets), {@link close}.
  *
  * Never use it in production: it hands identities to anyone who can open its socket.
  *
@@ -114,8 +115,9 @@ const NO_IDENTITY: GrpcError = { code: status.PERMISSION_DENIED, details: 'no id
 export class DevAgent {
   /** The agent's trust domain. */
   readonly trustDomain: TrustDomain
-  /** The agent's CA (issues its X.509-SVIDs and JWT-SVIDs). */
-  readonly ca: TestCA
+  #ca: TestCA
+  /** CAs of this trust domain in its bundle besides the active one, during a CA rotation. */
+  #otherCas: TestCA[] = []
   readonly #svidTtlSeconds: number
   readonly #jwtSvidTtlSeconds: number
   readonly #allowUnauthenticated: boolean
@@ -143,7 +145,7 @@ export class DevAgent {
     sockets: SocketState[],
     tempDir: string | undefined,
   ) {
-    this.ca = ca
+    this.#ca = ca
     this.trustDomain = ca.trustDomain
     this.#svidTtlSeconds = options.svidTtlSeconds ?? 60
     this.#jwtSvidTtlSeconds = options.jwtSvidTtlSeconds ?? 300
@@ -292,10 +294,66 @@ export class DevAgent {
   }
 
   #ownBundle(): SpiffeBundle {
-    return this.ca.spiffeBundle({
+    return SpiffeBundle.from({
+      x509: this.#ownX509Bundle(),
+      jwt: this.#ownJwtBundle(),
       refreshHintSeconds: this.#endpointOptions?.refreshHintSeconds ?? 300,
       sequenceNumber: this.#bundleSequence,
     })
+  }
+
+  /** This trust domain's X.509 authorities: the active CA's root, then any other CA of a rotation. */
+  #ownX509Bundle(): X509Bundle {
+    const roots = [this.#ca, ...this.#otherCas].map((ca) => ca.root.certificate)
+    return new X509Bundle(this.trustDomain, [...new Map(roots.map((c) => [c.fingerprint256, c])).values()])
+  }
+
+  #ownJwtBundle(): JwtBundle {
+    const keys = [this.#ca, ...this.#otherCas].flatMap((ca) => [...ca.jwtBundle().authorities.values()])
+    return new JwtBundle(this.trustDomain, [...new Map(keys.map((k) => [k.kid, k])).values()])
+  }
+
+  /** The agent's active CA: it issues the X.509-SVIDs and JWT-SVIDs. */
+  get ca(): TestCA {
+    return this.#ca
+  }
+
+  // --- CA rotation (as SPIRE: prepared, active, retired) ------------------------------------------
+
+  /**
+   * CA rotation, step 1: a new CA for this trust domain (or the one given) joins the trust bundle and
+   * the bundle is pushed; SVIDs are still issued by the active CA. Returns the new CA.
+   */
+  async prepareCa(ca?: TestCA): Promise<TestCA> {
+    const next = ca ?? (await TestCA.create({ trustDomain: this.trustDomain }))
+    if (!next.trustDomain.equals(this.trustDomain)) {
+      throw new OptionsError('ERR_OPTIONS_INVALID', 'DevAgent.prepareCa: the CA is for another trust domain')
+    }
+    this.#otherCas.push(next)
+    this.#bundleSequence++
+    this.#publish()
+    return next
+  }
+
+  /**
+   * Step 2: the CA prepared last becomes the active one; every X.509-SVID is re-issued by it and
+   * pushed. The previous CA stays in the bundle until {@link retireCa}.
+   */
+  async activateCa(): Promise<void> {
+    const next = this.#otherCas.pop()
+    if (!next) throw new OptionsError('ERR_OPTIONS_INVALID', 'DevAgent.activateCa: no CA was prepared')
+    this.#otherCas.push(this.#ca)
+    this.#ca = next
+    await this.#rotate(true)
+  }
+
+  /** Step 3: every CA but the active one leaves the trust bundle, which is pushed. Returns them. */
+  retireCa(): TestCA[] {
+    const retired = this.#otherCas
+    this.#otherCas = []
+    this.#bundleSequence++
+    this.#publish()
+    return retired
   }
 
   /**
@@ -734,7 +792,7 @@ export class DevAgent {
     const has = identities.length > 0
     if (sub.rpc === 'FetchX509SVID') {
       if (!has) throw NO_IDENTITY
-      const own = this.ca.x509Bundle().toDer()
+      const own = this.#ownX509Bundle().toDer()
       const svids = []
       for (const i of identities) {
         const issued = await this.#svidFor(this.#id(i))
@@ -753,14 +811,17 @@ export class DevAgent {
     }
     if (!has && !this.#allowUnauthenticated) throw NO_IDENTITY
     // As SPIRE: without an identity only the own trust domain's bundle is released.
-    const cas = has ? [this.ca, ...this.#federated.values()] : [this.ca]
+    const federated = has ? [...this.#federated.values()] : []
+    const own = this.trustDomain.idString()
     if (sub.rpc === 'FetchX509Bundles') {
-      const bundles: Record<string, Uint8Array> = {}
-      for (const ca of cas) bundles[ca.trustDomain.idString()] = ca.x509Bundle().toDer()
+      const bundles: Record<string, Uint8Array> = { [own]: this.#ownX509Bundle().toDer() }
+      for (const ca of federated) bundles[ca.trustDomain.idString()] = ca.x509Bundle().toDer()
       return { crl: [], bundles } satisfies X509BundlesResponseMessage
     }
-    const bundles: Record<string, Uint8Array> = {}
-    for (const ca of cas)
+    const bundles: Record<string, Uint8Array> = {
+      [own]: Buffer.from(JSON.stringify(this.#ownJwtBundle().toJwks())),
+    }
+    for (const ca of federated)
       bundles[ca.trustDomain.idString()] = Buffer.from(JSON.stringify(ca.jwtBundle().toJwks()))
     return { bundles } satisfies JwtBundlesResponseMessage
   }
@@ -803,7 +864,7 @@ export class DevAgent {
     if (audience === '') throw { code: status.INVALID_ARGUMENT, details: 'audience must be specified' }
     if (svid === '') throw { code: status.INVALID_ARGUMENT, details: 'svid must be specified' }
     const has = (await this.#identitiesOf(s, 'ValidateJWTSVID', call.getPeer())).length > 0
-    const bundles = new BundleSet([this.ca.jwtBundle()])
+    const bundles = new BundleSet([this.#ownJwtBundle()])
     if (has) for (const ca of this.#federated.values()) bundles.add(ca.jwtBundle())
     let verified: ReturnType<typeof verifyJwtSvid>
     try {

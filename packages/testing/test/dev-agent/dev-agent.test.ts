@@ -205,6 +205,44 @@ describe('DevAgent: protocol and controls', () => {
     })
   })
 
+  test('CA rotation: prepared (in the bundle), active (issues every SVID), retired (out of the bundle)', async () => {
+    await using agent = await DevAgent.start({ identities: [{ spiffeId: '/web' }] })
+    const old = agent.ca
+    const c = new WorkloadApiClient({ address: agent.address })
+    const roots = async () => {
+      const ctx = await c.fetchX509Context()
+      return {
+        x509: ctx.bundles
+          .getX509BundleForTrustDomain(agent.trustDomain)!
+          .authorities.map((a) => a.fingerprint256),
+        issuer: ctx.svids[0]!.certificates[0]!.issuer,
+        jwtKeys: (await c.fetchJwtBundles()).getJwtBundleForTrustDomain(agent.trustDomain)!.authorities.size,
+      }
+    }
+    try {
+      expect(await codeOf(() => agent.activateCa())).toBe('ERR_OPTIONS_INVALID')
+      const next = await agent.prepareCa()
+      expect(agent.ca).toBe(old)
+      expect(await roots()).toEqual({
+        x509: [old.certificate.fingerprint256, next.certificate.fingerprint256],
+        issuer: old.certificate.subject,
+        jwtKeys: 2,
+      })
+      await agent.activateCa()
+      expect(agent.ca).toBe(next)
+      expect((await roots()).issuer).toBe(next.certificate.subject)
+      expect(agent.retireCa()).toEqual([old])
+      expect(await roots()).toEqual({
+        x509: [next.certificate.fingerprint256],
+        issuer: next.certificate.subject,
+        jwtKeys: 1,
+      })
+      expect(agent.bundles().getX509BundleForTrustDomain(agent.trustDomain)!.authorities).toHaveLength(1)
+    } finally {
+      c.close()
+    }
+  })
+
   test('https_spiffe bundle endpoint: serves the SPIFFE bundle with an X.509-SVID of the trust domain', async () => {
     await using agent = await DevAgent.start({
       identities: [{ spiffeId: '/web' }],
