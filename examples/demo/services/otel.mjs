@@ -10,7 +10,12 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation'
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { ConsoleMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
+import {
+  AggregationType,
+  ConsoleMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics'
 import { ConsoleSpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node'
 
 // ES modules imported after this one (node:https, @grpc/grpc-js) are patched through this loader hook.
@@ -27,7 +32,13 @@ const reader = new PeriodicExportingMetricReader({
   exporter: new ConsoleMetricExporter(),
   exportIntervalMillis: 3_600_000,
 })
-const meters = new MeterProvider({ resource, readers: [reader] })
+// Only svidkit's metrics: the instrumentations' own (request durations) are dropped to keep the output short.
+const drop = (meterName) => ({ meterName, aggregation: { type: AggregationType.DROP } })
+const meters = new MeterProvider({
+  resource,
+  readers: [reader],
+  views: [drop('@opentelemetry/instrumentation-http'), drop('@opentelemetry/instrumentation-grpc')],
+})
 metrics.setGlobalMeterProvider(meters)
 
 registerInstrumentations({
