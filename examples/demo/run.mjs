@@ -63,7 +63,9 @@ const SERVICES = [
 const CALLERS = ['acme-web', 'globex-web', 'admin-cli', 'partner', 'stranger']
 
 async function startEverything() {
-  say(bold('svidkit demo: four services on four frameworks, two tenants, a federated partner, one edge proxy'))
+  say(
+    bold('svidkit demo: four services on four frameworks, two tenants, a federated partner, one edge proxy'),
+  )
   say()
   say(dim('compiling services/payments.ts (tsc -b examples/demo)…'))
   compileTypeScriptServices()
@@ -86,7 +88,9 @@ async function startEverything() {
       else if (m?.type === 'refused') stack.events.push({ service: service.name, refused: m })
       else if (m?.type === 'rotated') {
         service.serial = m.serial
-        stack.notes.push(`${service.name} got a new X.509-SVID (serial ${short(m.serial)}) and serves it to new connections`)
+        stack.notes.push(
+          `${service.name} got a new X.509-SVID (serial ${short(m.serial)}) and serves it to new connections`,
+        )
       } else if (m?.type === 'otel-flushed') {
         service.flushed = true
       } else if (m?.type === 'bundles') {
@@ -139,7 +143,9 @@ async function startEverything() {
       upstreamPort: new URL(orders.url).port,
       sourceAddress: NGINX_SOURCE_ADDRESS,
       onReloaded: (serial) =>
-        stack.notes.push(`nginx got a new X.509-SVID (serial ${short(serial)}): files rewritten, nginx reloaded`),
+        stack.notes.push(
+          `nginx got a new X.509-SVID (serial ${short(serial)}): files rewritten, nginx reloaded`,
+        ),
     })
   }
 
@@ -159,7 +165,8 @@ async function startEverything() {
 function printReports(reports) {
   for (const r of reports) {
     if (r.event) say(dim(`      ${auditLine(r.service, r.event)}`))
-    else if (r.refused) say(dim(`      ${r.service} refused the TLS handshake: ${r.refused.code} (${r.refused.message})`))
+    else if (r.refused)
+      say(dim(`      ${r.service} refused the TLS handshake: ${r.refused.code} (${r.refused.message})`))
     else if (r.otel !== undefined) say(dim(`      [${r.service} otel] ${r.otel}`))
   }
 }
@@ -227,7 +234,11 @@ async function runCall(stack, ids, number, call, extra) {
   if (extra && result) say(dim(`      ${extra.note(result)}`))
   if (problems.length > 0) say(red(`      not as expected: ${problems.join('; ')}`))
   if (result) printReports(result.reports)
-  return { ok: problems.length === 0, expected: expected ? 'allow' : 'deny', serverSerial: result?.serverSerial }
+  return {
+    ok: problems.length === 0,
+    expected: expected ? 'allow' : 'deny',
+    serverSerial: result?.serverSerial,
+  }
 }
 
 async function main() {
@@ -271,7 +282,10 @@ async function main() {
     note: (result) =>
       `${name} presented the SVID with serial ${short(result.serverSerial)} (before: ${short(before)})`,
   })
-  await run({ ...ALLOWED[0], title: 'acme web reads an order again: orders presents its new SVID' }, changed('orders', ordersBefore))
+  await run(
+    { ...ALLOWED[0], title: 'acme web reads an order again: orders presents its new SVID' },
+    changed('orders', ordersBefore),
+  )
   await run(
     { ...ALLOWED[1], title: 'acme web lists orders through nginx again: nginx presents its new SVID' },
     changed('nginx', nginxBefore),
@@ -342,7 +356,10 @@ async function expiredAndRevoked(stack, run) {
     doc.federation = (doc.federation ?? []).filter((f) => (f.trustDomain ?? f) !== 'partner.example')
     return doc
   })
-  const pushed = await waitFor(() => payments.trustDomains && !payments.trustDomains.includes('partner.example'), 5_000)
+  const pushed = await waitFor(
+    () => payments.trustDomains && !payments.trustDomains.includes('partner.example'),
+    5_000,
+  )
   for (const line of stack.notes.splice(0)) say(dim(`    ${line}`))
   await run(
     {

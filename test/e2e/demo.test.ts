@@ -64,7 +64,9 @@ test('the demo runs end to end: every call gets the expected outcome', { timeout
   for (const what of ['Fastify', 'NestJS (Express)', 'gRPC', 'Express']) expect(output).toContain(what)
 
   // Each channel, and the services calling the ledger.
-  expect(callBlock(output, 'acme web reads an order')).toContain(`✔ 200 · ${ID('acme/ns/shop/sa/web')} via mtls`)
+  expect(callBlock(output, 'acme web reads an order')).toContain(
+    `✔ 200 · ${ID('acme/ns/shop/sa/web')} via mtls`,
+  )
   expect(callBlock(output, 'acme admin-cli runs the bulk export')).toContain(
     `✔ 200 · ${ID('acme/ns/ops/sa/admin-cli')} via jwt · allowed by rule "ops-exports-orders"`,
   )
@@ -72,20 +74,27 @@ test('the demo runs end to end: every call gets the expected outcome', { timeout
   expect(invoice).toContain(
     `↳ orders → ledger ListEntries (gRPC, channel credentials): ✔ OK (0) · ${ID('acme/ns/shop/sa/orders')} via mtls · allowed by rule "services-read-entries"`,
   )
-  expect(invoice).toContain('audit ledger: allow gRPC /demo.ledger.v1.Ledger/ListEntries rule=services-read-entries')
-  const capture = callBlock(output, 'acme admin-cli captures a payment: payments records it in the ledger (gRPC + JWT-SVID)')
+  expect(invoice).toContain(
+    'audit ledger: allow gRPC /demo.ledger.v1.Ledger/ListEntries rule=services-read-entries',
+  )
+  const capture = callBlock(
+    output,
+    'acme admin-cli captures a payment: payments records it in the ledger (gRPC + JWT-SVID)',
+  )
   expect(capture).toContain(`✔ 201 · ${ID('acme/ns/ops/sa/admin-cli')} via jwt`)
-  expect(capture).toContain(`✔ OK (0) · ${ID('acme/ns/finance/sa/payments')} via jwt · allowed by rule "payments-records-entries"`)
+  expect(capture).toContain(
+    `✔ OK (0) · ${ID('acme/ns/finance/sa/payments')} via jwt · allowed by rule "payments-records-entries"`,
+  )
   expect(callBlock(output, "acme admin-cli reads the ledger's balance (gRPC)")).toContain(
     `✔ OK (0) · ${ID('acme/ns/ops/sa/admin-cli')} via mtls · allowed by rule "ops-reads-balances"`,
   )
   // The federation: the partner, by ID, over mTLS and with a JWT-SVID of its own trust domain.
-  expect(callBlock(output, "the partner's settlement service settles a payment, across the federation")).toContain(
-    `✔ 201 · ${PARTNER} via mtls · allowed by rule "partner-settles"`,
-  )
-  expect(callBlock(output, 'the partner reads the payment with a JWT-SVID of its own trust domain')).toContain(
-    `✔ 200 · ${PARTNER} via jwt · allowed by rule "partner-settles"`,
-  )
+  expect(
+    callBlock(output, "the partner's settlement service settles a payment, across the federation"),
+  ).toContain(`✔ 201 · ${PARTNER} via mtls · allowed by rule "partner-settles"`)
+  expect(
+    callBlock(output, 'the partner reads the payment with a JWT-SVID of its own trust domain'),
+  ).toContain(`✔ 200 · ${PARTNER} via jwt · allowed by rule "partner-settles"`)
 
   // Refusals, each with its exact code.
   expect(callBlock(output, 'globex web reads an acme order (cross-tenant)')).toContain(
@@ -100,15 +109,21 @@ test('the demo runs end to end: every call gets the expected outcome', { timeout
   expect(
     callBlock(output, 'acme web writes to the ledger (only payments may), with a JWT-SVID on the gRPC call'),
   ).toContain(`✔ PERMISSION_DENIED (7) ERR_ACCESS_DENIED · ${ID('acme/ns/shop/sa/web')} via jwt`)
-  const stranger = callBlock(output, "a workload of stranger.example (not federated) with the partner's path calls payments")
+  const stranger = callBlock(
+    output,
+    "a workload of stranger.example (not federated) with the partner's path calls payments",
+  )
   expect(stranger).toContain('✔ 401 ERR_X509_SVID_NO_BUNDLE')
   expect(stranger).toContain('audit payments: deny POST /payments/pay-1/settle code=ERR_X509_SVID_NO_BUNDLE')
-  expect(callBlock(output, 'the partner calls the ledger, which lets only demo.svidkit.dev connect')).toContain(
-    'ledger refused the TLS handshake: ERR_TLS_PEER_NOT_AUTHORIZED',
-  )
+  expect(
+    callBlock(output, 'the partner calls the ledger, which lets only demo.svidkit.dev connect'),
+  ).toContain('ledger refused the TLS handshake: ERR_TLS_PEER_NOT_AUTHORIZED')
   // Expired: refused with a 401 and an audit event. Revoked: the federation removed from the running
   // agent (SIGHUP), pushed to payments, and the partner's next call refused.
-  const expired = callBlock(output, "a workload still presents acme web's first X.509-SVID, from files, after it expired")
+  const expired = callBlock(
+    output,
+    "a workload still presents acme web's first X.509-SVID, from files, after it expired",
+  )
   expect(expired).toContain('✔ 401 ERR_X509_SVID_EXPIRED')
   expect(expired).toContain('audit payments: deny GET /payments/pay-1 code=ERR_X509_SVID_EXPIRED')
   expect(output).toMatch(/\[agent\] reloaded .*agent\.yaml/)

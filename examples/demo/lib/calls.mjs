@@ -122,7 +122,13 @@ export const REFUSED = [
     via: 'mtls',
     method: 'GET',
     path: '/orders/1001',
-    expect: { status: 403, code: 'ERR_ACCESS_DENIED', caller: 'globex-web', channel: 'mtls', rule: 'tenant-isolation' },
+    expect: {
+      status: 403,
+      code: 'ERR_ACCESS_DENIED',
+      caller: 'globex-web',
+      channel: 'mtls',
+      rule: 'tenant-isolation',
+    },
   },
   {
     title: 'globex web lists acme orders through nginx (cross-tenant)',
@@ -131,7 +137,13 @@ export const REFUSED = [
     via: 'nginx',
     method: 'GET',
     path: '/orders',
-    expect: { status: 403, code: 'ERR_ACCESS_DENIED', caller: 'globex-web', channel: 'xfcc', rule: 'tenant-isolation' },
+    expect: {
+      status: 403,
+      code: 'ERR_ACCESS_DENIED',
+      caller: 'globex-web',
+      channel: 'xfcc',
+      rule: 'tenant-isolation',
+    },
   },
   {
     title: "globex web reads acme's ledger (cross-tenant, gRPC)",
@@ -156,7 +168,13 @@ export const REFUSED = [
     method: 'POST',
     path: '/orders',
     body: { item: 'anvil', qty: 1 },
-    expect: { status: 403, code: 'ERR_SCOPE_MISSING', caller: 'acme-web', channel: 'jwt', rule: 'web-places-orders' },
+    expect: {
+      status: 403,
+      code: 'ERR_SCOPE_MISSING',
+      caller: 'acme-web',
+      channel: 'jwt',
+      rule: 'web-places-orders',
+    },
   },
   {
     title: 'acme web runs the bulk export (DENY no-bulk-export beats ALLOW web-reads-orders)',
@@ -165,7 +183,13 @@ export const REFUSED = [
     via: 'mtls',
     method: 'GET',
     path: '/orders/export',
-    expect: { status: 403, code: 'ERR_ACCESS_DENIED', caller: 'acme-web', channel: 'mtls', rule: 'no-bulk-export' },
+    expect: {
+      status: 403,
+      code: 'ERR_ACCESS_DENIED',
+      caller: 'acme-web',
+      channel: 'mtls',
+      rule: 'no-bulk-export',
+    },
   },
   {
     title: 'acme web reads tenant usage (not in the ops namespace)',
@@ -174,7 +198,13 @@ export const REFUSED = [
     via: 'mtls',
     method: 'GET',
     path: '/admin/tenants/acme/usage',
-    expect: { status: 403, code: 'ERR_ACCESS_DENIED', caller: 'acme-web', channel: 'mtls', rule: 'same-namespace' },
+    expect: {
+      status: 403,
+      code: 'ERR_ACCESS_DENIED',
+      caller: 'acme-web',
+      channel: 'mtls',
+      rule: 'same-namespace',
+    },
   },
   {
     title: 'acme web writes to the ledger (only payments may), with a JWT-SVID on the gRPC call',
@@ -202,7 +232,7 @@ export const REFUSED = [
     expect: { status: 401, code: 'ERR_FORWARDED_CERT_UNTRUSTED_PEER' },
   },
   {
-    title: 'a workload of stranger.example (not federated) with the partner\'s path calls payments',
+    title: "a workload of stranger.example (not federated) with the partner's path calls payments",
     from: 'stranger',
     to: 'payments',
     via: 'mtls',

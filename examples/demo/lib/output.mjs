@@ -46,7 +46,8 @@ export const GRPC_CODES = { OK: 0, PERMISSION_DENIED: 7, UNAVAILABLE: 14, UNAUTH
 
 /** An audit event as one line. */
 export function auditLine(service, e) {
-  const op = e.operation.kind === 'grpc' ? `gRPC ${e.operation.method}` : `${e.operation.method} ${e.operation.path}`
+  const op =
+    e.operation.kind === 'grpc' ? `gRPC ${e.operation.method}` : `${e.operation.method} ${e.operation.path}`
   const rule = e.rule ? ` rule=${e.rule}` : ''
   const code = e.code ? ` code=${e.code}` : ''
   return `audit ${service}: ${e.decision} ${op}${rule}${code} (${e.latencyMs.toFixed(2)} ms)`
@@ -80,7 +81,8 @@ export function decidedBy(events) {
 export function problemsOf(expect, seen, ids) {
   const problems = []
   if (expect.grpc !== undefined) {
-    if (seen.grpc?.name !== expect.grpc) problems.push(`gRPC ${seen.grpc?.name ?? 'none'}, expected ${expect.grpc}`)
+    if (seen.grpc?.name !== expect.grpc)
+      problems.push(`gRPC ${seen.grpc?.name ?? 'none'}, expected ${expect.grpc}`)
   } else if (seen.status !== expect.status) {
     problems.push(`status ${seen.status}, expected ${expect.status}`)
   }

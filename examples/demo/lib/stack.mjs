@@ -92,7 +92,10 @@ export async function startAgent(dir, log) {
  */
 export function compileTypeScriptServices() {
   const tsc = fileURLToPath(import.meta.resolve('typescript/bin/tsc'))
-  execFileSync(process.execPath, [tsc, '-b', join(DEMO_DIR, 'tsconfig.json')], { cwd: DEMO_DIR, stdio: 'inherit' })
+  execFileSync(process.execPath, [tsc, '-b', join(DEMO_DIR, 'tsconfig.json')], {
+    cwd: DEMO_DIR,
+    stdio: 'inherit',
+  })
 }
 
 /**

@@ -70,7 +70,8 @@ const listener = await serveSvid(server, {
 })
 // A peer refused in the handshake never reaches the interceptor (no audit event): say why here.
 listener.tlsServer.on('tlsClientError', (err) => {
-  if (err.code?.startsWith('ERR_')) report({ type: 'refused', service: 'ledger', code: err.code, message: err.message })
+  if (err.code?.startsWith('ERR_'))
+    report({ type: 'refused', service: 'ledger', code: err.code, message: err.message })
 })
 report({
   type: 'ready',

@@ -60,7 +60,8 @@ export async function workloadIdentity(service) {
   return {
     x509,
     jwt,
-    bundles: combineBundleSources(x509, jwt),     selfId: svidInfo().id,
+    bundles: combineBundleSources(x509, jwt),
+    selfId: svidInfo().id,
     svidInfo,
     trustDomains: () => trusted,
   }

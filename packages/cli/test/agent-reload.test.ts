@@ -150,7 +150,8 @@ test('--json: the sockets with their trust domain; one JSON line per reload', as
   expect(JSON.parse(await agent.next('out', /^\{/))).toEqual({
     ok: false,
     code: 'ERR_OPTIONS_INVALID',
-    message: 'options: DevAgent.reconfigure: changing the trust domain (demo.test → other.test) needs a restart',
+    message:
+      'options: DevAgent.reconfigure: changing the trust domain (demo.test → other.test) needs a restart',
     reloaded: false,
   })
   writeFileSync(config, CONFIG.replaceAll('./', './json-').replace('[partner.test]', '[]'))
