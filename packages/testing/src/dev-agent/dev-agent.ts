@@ -379,7 +379,8 @@ export class DevAgent {
   }
 
   /**
-   * Federates with a trust domain (a new CA for a name, or the CA given) and pushes the new bundles.
+   * Federates with a trust domain (the CA given; for a name, the CA the agent already holds for it —
+   * federated, or of a socket of that trust domain — or a new one) and pushes the new bundles.
    * Returns the federated CA.
    */
   async addFederatedBundle(federation: DevAgentFederation | TestCA | string | TrustDomain): Promise<TestCA> {
