@@ -1,162 +1,43 @@
 #!/usr/bin/env node
-// The svidkit demo (see README.md): starts the dev Workload API agent (`svidkit agent`), the orders API
-// (Fastify), the admin API (Express) and nginx, makes a series of calls as workloads of two tenants,
-// prints what the services decided, and tears everything down. Exit code 0 only when every call got
-// the expected outcome, so the demo doubles as a smoke test.
+// The svidkit demo (see README.md): starts the dev Workload API agent (`svidkit agent`), four services —
+// orders (Fastify, behind nginx), payments (NestJS), ledger (gRPC) and admin (Express) — and nginx,
+// makes a series of calls as workloads of two tenants and of a federated partner trust domain, prints
+// what the services decided, and tears everything down. Exit code 0 only when every call got the
+// expected outcome, so the demo doubles as a smoke test.
 //
 //   node scripts/build.mjs && node examples/demo/run.mjs      (or: pnpm demo, at the repository root)
 //   node examples/demo/run.mjs --no-nginx                        (skips the calls through nginx)
+//   node examples/demo/run.mjs --otel                            (spans and metrics, OpenTelemetry console exporters)
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { withJwtSvid } from '@svidkit/core/http-client'
-import { matchId } from '@svidkit/core/spiffe-id'
-import { createSpiffeDispatcher } from '@svidkit/core/tls'
 import { JwtSource, X509Source } from '@svidkit/core/workload-api'
-import { fetch } from 'undici'
+import { ALLOWED, REFUSED } from './lib/calls.mjs'
+import { send, waitFor } from './lib/client.mjs'
 import { findNginx, startNginx } from './lib/nginx.mjs'
+import {
+  auditLine,
+  bold,
+  decidedBy,
+  dim,
+  expectedText,
+  green,
+  HOW,
+  outcomeLine,
+  problemsOf,
+  red,
+  say,
+  short,
+  yellow,
+} from './lib/output.mjs'
 import { onTeardown, removeOnExit, teardown, withTimeout } from './lib/processes.mjs'
-import { startAgent, startService } from './lib/stack.mjs'
+import { compileTypeScriptServices, startAgent, startService } from './lib/stack.mjs'
 import { NGINX_SOURCE_ADDRESS } from './services/service-kit.mjs'
 
-// --- output ----------------------------------------------------------------------------------------
-
-const useColor = process.stdout.isTTY && !process.env.NO_COLOR
-const paint = (code) => (text) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : String(text))
-const bold = paint('1')
-const dim = paint('2')
-const green = paint('32')
-const red = paint('31')
-const yellow = paint('33')
-const say = (line = '') => process.stdout.write(`${line}\n`)
-const prefixed = (prefix) => (line) => say(dim(`${prefix} ${line}`))
-
-// --- the calls ---------------------------------------------------------------------------------------
-
-// `via`: mtls (the caller's X.509-SVID only), jwt (plus a JWT-SVID bearer token for the service),
-// nginx (mTLS to nginx, which forwards the caller's certificate), forged (a forwarded-certificate
-// header sent straight to the service, carrying `forge`'s certificate).
-const CALLS = [
-  {
-    title: 'acme web reads an order',
-    from: 'acme-web',
-    to: 'orders',
-    via: 'mtls',
-    method: 'GET',
-    path: '/orders/1001',
-    expect: { status: 200, caller: 'acme-web', channel: 'mtls', rule: 'web-reads-orders' },
-  },
-  {
-    title: 'acme web lists orders through nginx',
-    from: 'acme-web',
-    to: 'orders',
-    via: 'nginx',
-    method: 'GET',
-    path: '/orders',
-    expect: { status: 200, caller: 'acme-web', channel: 'xfcc', rule: 'web-reads-orders' },
-  },
-  {
-    title: 'acme admin-cli runs the bulk export',
-    from: 'admin-cli',
-    to: 'orders',
-    via: 'jwt',
-    method: 'GET',
-    path: '/orders/export',
-    expect: { status: 200, caller: 'admin-cli', channel: 'jwt', rule: 'ops-exports-orders' },
-  },
-  {
-    title: 'acme admin-cli reads tenant usage',
-    from: 'admin-cli',
-    to: 'admin',
-    via: 'jwt',
-    method: 'GET',
-    path: '/admin/tenants/acme/usage',
-    expect: { status: 200, caller: 'admin-cli', channel: 'jwt', rule: 'tenant-reads-admin' },
-  },
-  {
-    title: 'globex web reads an acme order (cross-tenant)',
-    from: 'globex-web',
-    to: 'orders',
-    via: 'mtls',
-    method: 'GET',
-    path: '/orders/1001',
-    expect: { status: 403, code: 'ERR_ACCESS_DENIED', caller: 'globex-web', rule: 'tenant-isolation' },
-  },
-  {
-    title: 'globex web lists acme orders through nginx (cross-tenant)',
-    from: 'globex-web',
-    to: 'orders',
-    via: 'nginx',
-    method: 'GET',
-    path: '/orders',
-    expect: {
-      status: 403,
-      code: 'ERR_ACCESS_DENIED',
-      caller: 'globex-web',
-      channel: 'xfcc',
-      rule: 'tenant-isolation',
-    },
-  },
-  {
-    title: 'acme web places an order without the orders:write scope',
-    from: 'acme-web',
-    to: 'orders',
-    via: 'jwt',
-    method: 'POST',
-    path: '/orders',
-    body: { item: 'anvil', qty: 1 },
-    expect: {
-      status: 403,
-      code: 'ERR_SCOPE_MISSING',
-      caller: 'acme-web',
-      channel: 'jwt',
-      rule: 'web-places-orders',
-    },
-  },
-  {
-    title: 'acme web runs the bulk export (DENY no-bulk-export beats ALLOW web-reads-orders)',
-    from: 'acme-web',
-    to: 'orders',
-    via: 'mtls',
-    method: 'GET',
-    path: '/orders/export',
-    expect: { status: 403, code: 'ERR_ACCESS_DENIED', caller: 'acme-web', rule: 'no-bulk-export' },
-  },
-  {
-    title: 'acme web reads tenant usage (not in the ops namespace)',
-    from: 'acme-web',
-    to: 'admin',
-    via: 'mtls',
-    method: 'GET',
-    path: '/admin/tenants/acme/usage',
-    expect: { status: 403, code: 'ERR_ACCESS_DENIED', caller: 'acme-web', rule: 'same-namespace' },
-  },
-  {
-    title: "globex web forges nginx's header with acme web's certificate, straight to orders",
-    from: 'globex-web',
-    to: 'orders',
-    via: 'forged',
-    forge: 'acme-web',
-    method: 'GET',
-    path: '/orders',
-    expect: { status: 401, code: 'ERR_FORWARDED_CERT_UNTRUSTED_PEER' },
-  },
-]
-
-// --- running ----------------------------------------------------------------------------------------
-
+const otel = process.argv.includes('--otel')
 const started = Date.now()
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1)
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function waitFor(condition, ms) {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) return false
-    await delay(10)
-  }
-  return true
-}
+const prefixed = (prefix) => (line) => say(dim(`${prefix} ${line}`))
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -173,34 +54,64 @@ removeOnExit(dir)
 // Each service appends its audit events to audit/<service>.jsonl: start this run's logs empty.
 rmSync(new URL('audit/', import.meta.url), { recursive: true, force: true })
 
-const rotations = []
-const onStderr = (service, line) => {
-  if (!stopping && line.trim() !== '') say(dim(`[${service.name}] ${line}`))
-}
+const SERVICES = [
+  ['orders', 'Fastify, policies/orders.yaml'],
+  ['payments', 'NestJS (Express), policies/payments.yaml'],
+  ['ledger', 'gRPC, policies/ledger.yaml'],
+  ['admin', 'Express, policies/admin.yaml'],
+]
+const CALLERS = ['acme-web', 'globex-web', 'admin-cli', 'partner', 'stranger']
 
 async function startEverything() {
-  say(bold('svidkit demo: two tenants, two services, one edge proxy, one trust domain'))
+  say(
+    bold('svidkit demo: four services on four frameworks, two tenants, a federated partner, one edge proxy'),
+  )
   say()
-  const { workloads, trustDomain } = await startAgent(dir, prefixed('[agent]'))
+  say(dim('compiling services/payments.ts (tsc -b examples/demo)…'))
+  compileTypeScriptServices()
+  const { agent, workloads, trustDomain } = await startAgent(dir, prefixed('[agent]'))
   const address = (name) => workloads.get(name).address
   say(dim(`        one socket per workload (agent.yaml): ${[...workloads.keys()].join(', ')}`))
   // nginx is found, or installed with apt-get (test/proxies' helper); `--no-nginx` leaves it out.
   const nginxFound = process.argv.includes('--no-nginx') ? { skip: 'left out (--no-nginx)' } : findNginx()
 
+  const stack = { agent, otel, events: [], notes: [], services: new Map(), callers: new Map() }
   const handlers = {
-    onStderr,
-    onRotated: (service, m) => {
-      service.rotated = true
-      rotations.push(
-        `${service.name} got a new X.509-SVID (serial ${short(m.serial)}) and serves it to new connections`,
-      )
+    onStderr: (service, line) => {
+      if (!stopping && line.trim() !== '') say(dim(`[${service.name}] ${line}`))
+    },
+    onStdout: (service, line) => {
+      if (otel) stack.events.push({ service: service.name, otel: line })
+    },
+    onMessage: (service, m) => {
+      if (m?.type === 'audit') stack.events.push({ service: service.name, event: m.event })
+      else if (m?.type === 'refused') stack.events.push({ service: service.name, refused: m })
+      else if (m?.type === 'rotated') {
+        service.serial = m.serial
+        stack.notes.push(
+          `${service.name} got a new X.509-SVID (serial ${short(m.serial)}) and serves it to new connections`,
+        )
+      } else if (m?.type === 'otel-flushed') {
+        service.flushed = true
+      } else if (m?.type === 'bundles') {
+        service.trustDomains = m.trustDomains
+        stack.notes.push(`${service.name} now has bundles for: ${m.trustDomains.join(', ')}`)
+      }
     },
   }
-  const callerNames = ['acme-web', 'globex-web', 'admin-cli']
-  const [orders, admin, ...callerList] = await Promise.all([
-    startService('orders', address('orders'), handlers),
-    startService('admin', address('admin'), handlers),
-    ...callerNames.map(async (name) => {
+  // With --otel every service starts with services/otel.mjs, which registers the OpenTelemetry SDK.
+  const nodeArgs = otel ? ['--import', new URL('./services/otel.mjs', import.meta.url).href] : []
+  const start = (name, env = {}) =>
+    startService(name, address(name), handlers, { env: { ...env, OTEL_SERVICE_NAME: name }, nodeArgs })
+  // The ledger first: orders and payments call it.
+  const ledger = await start('ledger')
+  stack.services.set('ledger', ledger)
+  const env = { LEDGER_ADDRESS: ledger.url, LEDGER_ID: ledger.id }
+  const [orders, payments, admin, ...callerList] = await Promise.all([
+    start('orders', env),
+    start('payments', env),
+    start('admin'),
+    ...CALLERS.map(async (name) => {
       // Each caller's own identity: an X509Source (mTLS) and a JwtSource (JWT-SVIDs) on its own socket.
       const x509 = await X509Source.create({ address: address(name), timeoutMs: 10_000 })
       onTeardown(() => x509.close())
@@ -209,17 +120,30 @@ async function startEverything() {
       return { name, id: workloads.get(name).id, x509, jwt }
     }),
   ])
-  const callers = new Map(callerList.map((c) => [c.name, c]))
-  let nginx
+  for (const s of [orders, payments, admin]) stack.services.set(s.name, s)
+  for (const c of callerList) stack.callers.set(c.name, c)
+  // A workload that saved its X.509-SVID and bundle to files once and never refreshed them: acme web's
+  // first SVID, used after it expired (see "Expired and revoked").
+  const first = stack.callers.get('acme-web').x509.getX509Svid()
+  stack.callers.set('acme-web-files', {
+    name: 'acme-web-files',
+    id: first.id.toString(),
+    expiresAt: first.expiresAt,
+    files: {
+      cert: first.certificates.map((c) => c.toString()).join(''),
+      key: first.privateKey.export({ format: 'pem', type: 'pkcs8' }),
+      ca: stack.callers.get('acme-web').x509.getX509BundleForTrustDomain(first.id.trustDomain).toPem(),
+    },
+  })
   if (nginxFound.path) {
-    nginx = await startNginx({
+    stack.nginx = await startNginx({
       nginx: nginxFound.path,
       dir: join(dir, 'nginx'),
       address: address('nginx'),
       upstreamPort: new URL(orders.url).port,
       sourceAddress: NGINX_SOURCE_ADDRESS,
       onReloaded: (serial) =>
-        rotations.push(
+        stack.notes.push(
           `nginx got a new X.509-SVID (serial ${short(serial)}): files rewritten, nginx reloaded`,
         ),
     })
@@ -227,179 +151,128 @@ async function startEverything() {
 
   say()
   say(`Started in ${seconds()} s (trust domain ${trustDomain}; X.509-SVIDs rotate every 5 s):`)
-  say(`  orders  ${orders.url}  ${orders.id}  Fastify, policies/orders.yaml`)
-  say(`  admin   ${admin.url}  ${admin.id}  Express, policies/admin.yaml`)
-  if (nginx) say(`  nginx   ${nginx.url}  ${nginx.id}  → orders`)
-  else say(yellow(`  nginx   not available, the calls through it are skipped: ${nginxFound.skip}`))
-  for (const c of callers.values()) say(`  caller  ${c.name.padEnd(10)} ${c.id}`)
+  for (const [name, what] of SERVICES) {
+    const s = stack.services.get(name)
+    say(`  ${name.padEnd(9)} ${s.url.padEnd(24)} ${s.id}  ${what}`)
+  }
+  if (stack.nginx) say(`  ${'nginx'.padEnd(9)} ${stack.nginx.url.padEnd(24)} ${stack.nginx.id}  → orders`)
+  else say(yellow(`  nginx     not available, the calls through it are skipped: ${nginxFound.skip}`))
+  for (const name of CALLERS) say(`  caller    ${name.padEnd(24)} ${stack.callers.get(name).id}`)
+  return stack
+}
+
+/** Prints the reports of one call: audit events, handshake refusals, and with --otel the spans. */
+function printReports(reports) {
+  for (const r of reports) {
+    if (r.event) say(dim(`      ${auditLine(r.service, r.event)}`))
+    else if (r.refused)
+      say(dim(`      ${r.service} refused the TLS handshake: ${r.refused.code} (${r.refused.message})`))
+    else if (r.otel !== undefined) say(dim(`      [${r.service} otel] ${r.otel}`))
+  }
+}
+
+/** What the target service saw and decided, as `outcomeLine` and `problemsOf` read it. */
+function seenOf(result, service) {
+  const own = result.reports.filter((r) => r.service === service)
+  const refusal = own.find((r) => r.refused)?.refused
+  const decided = decidedBy(own.filter((r) => r.event).map((r) => r.event))
+  const denied = result.grpc ? result.grpc.code !== 0 : result.status >= 400
   return {
-    services: new Map([
-      ['orders', orders],
-      ['admin', admin],
-    ]),
-    callers,
-    nginx,
+    ...decided,
+    status: result.status,
+    grpc: result.grpc,
+    code: result.code ?? refusal?.code,
+    refused: refusal?.code,
+    why: refusal ? `refused in the TLS handshake: ${refusal.message}` : denied ? result.why : decided.why,
   }
 }
 
-function short(serial) {
-  return serial.length > 12 ? `${serial.slice(0, 12)}…` : serial
-}
-
-/** One call, as `call.from`, with fresh connections; returns what happened. */
-async function send(stack, call) {
-  const from = stack.callers.get(call.from)
-  const service = stack.services.get(call.to)
-  const target = call.via === 'nginx' ? stack.nginx : service
-  let serverSerial
-  // mTLS client: presents the caller's X.509-SVID, and talks only to the expected server identity.
-  const dispatcher = createSpiffeDispatcher({
-    source: from.x509,
-    authorize: matchId(target.id),
-    onVerified: (peer) => {
-      serverSerial = peer.certificate.serialNumber
-    },
-  })
-  const headers = { accept: 'application/json' }
-  if (call.body) headers['content-type'] = 'application/json'
-  if (call.via === 'forged') {
-    const victim = stack.callers.get(call.forge).x509.getX509Svid().certificates[0]
-    headers['ssl-client-cert'] = encodeURIComponent(victim.toString()) // as $ssl_client_escaped_cert
-  }
-  // JWT-SVID: fetched from the caller's own socket for the service's audience, sent as a bearer token.
-  const request = call.via === 'jwt' ? withJwtSvid(fetch, { source: from.jwt, audience: service.id }) : fetch
-  const before = service.events.length
-  let status
-  let body
-  try {
-    const res = await request(`${target.url}${call.path}`, {
-      method: call.method,
-      headers,
-      body: call.body ? JSON.stringify(call.body) : undefined,
-      dispatcher,
-      signal: AbortSignal.timeout(5_000),
-    })
-    status = res.status
-    body = await res.json().catch(() => ({}))
-  } finally {
-    await dispatcher.close()
-  }
-  // The service's audit events for this call (sent before the response, over another channel).
-  await waitFor(() => service.events.length > before, 1_000)
-  await delay(25)
-  return { status, body, events: service.events.slice(before), serverSerial }
-}
-
-/** What the service saw and decided, from the response body (allowed) or the audit events (denied). */
-function outcome(result) {
-  const { status, body, events } = result
-  const deny = events.findLast((e) => e.decision === 'deny')
-  if (status < 400) {
-    return {
-      status,
-      callerId: body.caller?.id,
-      channel: body.caller?.channel,
-      rules: (body.decided ?? []).map((d) => d.rule),
-      why: (body.decided ?? []).map((d) => d.reason).join('; then '),
-    }
-  }
+/** The ledger call a service made while serving `call`, from what the service answered. */
+function innerSeen(result, inner) {
+  const r = result.body?.ledger
+  const own = result.reports.filter((x) => x.service === inner.to && x.event).map((x) => x.event)
+  const decided = decidedBy(own)
+  if (!r) return { ...decided, grpc: undefined, why: 'the service did not call the ledger' }
   return {
-    status,
-    code: body.code,
-    callerId: deny?.caller ?? undefined,
-    channel: deny?.channel ?? undefined,
-    rules: deny ? [deny.rule] : [],
-    why: body.message,
+    ...decided,
+    grpc: { code: r.code, name: r.name },
+    code: r.svidkitCode,
+    why: r.code === 0 ? decided.why : r.details,
   }
 }
 
-function check(call, seen, ids) {
-  const e = call.expect
-  const problems = []
-  if (seen.status !== e.status) problems.push(`status ${seen.status}, expected ${e.status}`)
-  if (e.code && seen.code !== e.code) problems.push(`code ${seen.code}, expected ${e.code}`)
-  if (e.caller && seen.callerId !== ids.get(e.caller))
-    problems.push(`caller ${seen.callerId}, expected ${e.caller}`)
-  const channel = e.channel ?? (e.caller ? (call.via === 'nginx' ? 'xfcc' : call.via) : undefined)
-  if (channel && seen.channel !== channel) problems.push(`channel ${seen.channel}, expected ${channel}`)
-  if (e.rule && !seen.rules.includes(e.rule) && !String(seen.why).includes(`"${e.rule}"`)) {
-    problems.push(`decided by ${seen.rules.join(', ') || 'no rule'}, expected ${e.rule}`)
-  }
-  return problems
-}
-
-function auditLine(service, e) {
-  const rule = e.rule ? ` rule=${e.rule}` : ''
-  const code = e.code ? ` code=${e.code}` : ''
-  return `audit ${service}: ${e.decision} ${e.operation.method} ${e.operation.path}${rule}${code} (${e.latencyMs.toFixed(2)} ms)`
-}
-
-const HOW = { mtls: 'mTLS', jwt: 'JWT-SVID', nginx: 'via nginx', forged: 'forged header' }
-
-/** Makes one call and prints it: what it is, what the service said, its audit events. */
+/** Makes one call and prints it: what it is, what the service said, the inner call, the reports. */
 async function runCall(stack, ids, number, call, extra) {
-  const expected = call.expect.status < 400 ? 'allow' : 'deny'
+  const expected = call.expect.status ? call.expect.status < 400 : call.expect.grpc === 'OK'
+  const what = call.rpc ? call.rpc : `${call.method} ${call.path}`
   say()
   say(`${String(number).padStart(2)}. ${call.title}`)
-  say(
-    dim(
-      `    ${call.from} → ${call.to} ${call.method} ${call.path} (${HOW[call.via]}), expect ${call.expect.status} ${expected}`,
-    ),
-  )
+  say(dim(`    ${call.from} → ${call.to} ${what} (${HOW[call.via]}), expect ${expectedText(call.expect)}`))
   if (call.via === 'nginx' && !stack.nginx) {
     say(yellow('    – skipped: nginx is not available'))
     return { skipped: true }
   }
   let result
-  let seen
   let problems
+  let seen
   try {
     result = await send(stack, call)
-    seen = outcome(result)
-    problems = [...check(call, seen, ids), ...(extra?.check(result) ?? [])]
+    seen = seenOf(result, call.to)
+    problems = [...problemsOf(call.expect, seen, ids), ...(extra?.check(result) ?? [])]
   } catch (err) {
     problems = [`the call failed: ${err.cause?.message ?? err.message}`]
   }
-  const ok = problems.length === 0
-  if (seen) {
-    const who = seen.callerId
-      ? `${seen.callerId} via ${seen.channel}`
-      : 'no caller (refused before one was established)'
-    const status = seen.code ? `${seen.status} ${seen.code}` : String(seen.status)
-    say(`    ${ok ? green('✔') : red('✘')} ${bold(status)} · ${who} · ${seen.why}`)
+  if (seen) say(`    ${outcomeLine(problems.length === 0, seen)}`)
+  if (call.inner && result) {
+    const inner = innerSeen(result, call.inner)
+    const innerProblems = problemsOf(call.inner.expect, inner, ids)
+    say(
+      `    ↳ ${call.inner.from} → ${call.inner.to} ${call.inner.rpc} (${HOW[call.inner.via]}): ${outcomeLine(innerProblems.length === 0, inner)}`,
+    )
+    problems.push(...innerProblems.map((p) => `${call.inner.to}: ${p}`))
   }
   if (extra && result) say(dim(`      ${extra.note(result)}`))
-  if (!ok) say(red(`      not as expected: ${problems.join('; ')}`))
-  for (const e of result?.events ?? []) say(dim(`      ${auditLine(call.to, e)}`))
-  return { ok, expected, serverSerial: result?.serverSerial }
+  if (problems.length > 0) say(red(`      not as expected: ${problems.join('; ')}`))
+  if (result) printReports(result.reports)
+  return {
+    ok: problems.length === 0,
+    expected: expected ? 'allow' : 'deny',
+    serverSerial: result?.serverSerial,
+  }
 }
 
 async function main() {
   const stack = await startEverything()
-  const ids = new Map([...stack.callers.values()].map((c) => [c.name, c.id]))
+  const ids = new Map([
+    ...[...stack.callers.values()].map((c) => [c.name, c.id]),
+    ...[...stack.services.values()].map((s) => [s.name, s.id]),
+  ])
   const results = []
+  const run = async (call, extra) => {
+    const r = await runCall(stack, ids, results.length + 1, call, extra)
+    results.push(r)
+    return r
+  }
 
-  say()
-  say(bold('Calls'))
-  for (const [i, call] of CALLS.entries()) results.push(await runCall(stack, ids, i + 1, call))
+  section('Allowed: every channel, the federation, service to service')
+  for (const call of ALLOWED) await run(call)
+  section('Refused')
+  for (const call of REFUSED) await run(call)
 
   // Live rotation: the agent re-issues every X.509-SVID at half-life. The services serve their new SVID
   // to new connections without a restart; nginx gets new files and reloads.
-  say()
-  say(bold('Live rotation'))
+  section('Live rotation')
   const orders = stack.services.get('orders')
-  const admin = stack.services.get('admin')
   const ordersBefore = results[0].serverSerial
   const nginxBefore = results[1].serverSerial
   say(dim('    the agent re-issues every X.509-SVID at half-life (every 5 s); waiting for new ones…'))
   const rotated = await waitFor(
     () =>
       orders.serial !== ordersBefore &&
-      admin.rotated &&
       (!stack.nginx || (nginxBefore !== undefined && stack.nginx.serial !== nginxBefore)),
     12_000,
   )
-  for (const line of rotations) say(dim(`    ${line}`))
+  for (const line of stack.notes.splice(0)) say(dim(`    ${line}`))
   const changed = (name, before) => ({
     check(result) {
       const problems = result.serverSerial === before ? [`${name} still presented its old SVID`] : []
@@ -407,19 +280,20 @@ async function main() {
       return problems
     },
     note: (result) =>
-      `${name} presented the SVID with serial ${short(result.serverSerial ?? '?')} (before: ${short(before ?? '?')})`,
+      `${name} presented the SVID with serial ${short(result.serverSerial)} (before: ${short(before)})`,
   })
-  const again = [
-    [
-      { ...CALLS[0], title: 'acme web reads an order again: orders presents its new SVID' },
-      changed('orders', ordersBefore),
-    ],
-    [
-      { ...CALLS[1], title: 'acme web lists orders through nginx again: nginx presents its new SVID' },
-      changed('nginx', nginxBefore),
-    ],
-  ]
-  for (const [call, extra] of again) results.push(await runCall(stack, ids, results.length + 1, call, extra))
+  await run(
+    { ...ALLOWED[0], title: 'acme web reads an order again: orders presents its new SVID' },
+    changed('orders', ordersBefore),
+  )
+  await run(
+    { ...ALLOWED[1], title: 'acme web lists orders through nginx again: nginx presents its new SVID' },
+    changed('nginx', nginxBefore),
+  )
+
+  section('Expired and revoked')
+  await expiredAndRevoked(stack, run)
+  if (otel) await printMetrics(stack)
 
   // Summary.
   const made = results.filter((r) => !r.skipped)
@@ -431,6 +305,77 @@ async function main() {
   const summary = `${made.length} calls: ${allowed} allowed and ${denied} denied as expected${failed ? `, ${failed} not as expected` : ''}${skipped ? `, ${skipped} skipped (no nginx)` : ''} (${seconds()} s)`
   say(failed ? red(bold(`✘ ${summary}`)) : green(bold(`✔ ${summary}`)))
   return failed === 0 ? 0 : 1
+}
+
+/** With --otel: each service exports its metrics (the console exporter) and they are printed. */
+async function printMetrics(stack) {
+  section('OpenTelemetry metrics (svidkit.decisions, svidkit.decision.duration), per service')
+  const before = stack.events.length
+  const services = [...stack.services.values()]
+  for (const s of services) s.proc.child.send({ type: 'otel-flush' })
+  await waitFor(() => services.every((s) => s.flushed), 5_000)
+  await new Promise((r) => setTimeout(r, 100))
+  const lines = stack.events.slice(before)
+  for (const [name] of SERVICES) printReports(lines.filter((r) => r.service === name))
+}
+
+function section(title) {
+  say()
+  say(bold(title))
+}
+
+/**
+ * (a) acme web's first X.509-SVID, kept in files past its 10 s lifetime, presented to payments;
+ * (b) the federation with partner.example removed from the running agent (its configuration edited, then
+ * SIGHUP): the Workload API pushes payments its bundles without the partner's, and the partner's next
+ * call is refused, with no restart.
+ */
+async function expiredAndRevoked(stack, run) {
+  const files = stack.callers.get('acme-web-files')
+  const left = files.expiresAt.getTime() - Date.now()
+  say(
+    dim(
+      `    acme web's first X.509-SVID was saved to files at start; it expires at ${files.expiresAt.toISOString()}${left > 0 ? `, in ${(left / 1000).toFixed(1)} s: waiting…` : ''}`,
+    ),
+  )
+  await waitFor(() => Date.now() > files.expiresAt.getTime() + 500, Math.max(0, left) + 2_000)
+  await run({
+    title: "a workload still presents acme web's first X.509-SVID, from files, after it expired",
+    from: 'acme-web-files',
+    to: 'payments',
+    via: 'files',
+    method: 'GET',
+    path: '/payments/pay-1',
+    expect: { status: 401, code: 'ERR_X509_SVID_EXPIRED' },
+  })
+
+  say()
+  say(dim('    removing the federation with partner.example from agent.yaml, then SIGHUP to the agent…'))
+  const payments = stack.services.get('payments')
+  await stack.agent.reload((doc) => {
+    doc.federation = (doc.federation ?? []).filter((f) => (f.trustDomain ?? f) !== 'partner.example')
+    return doc
+  })
+  const pushed = await waitFor(
+    () => payments.trustDomains && !payments.trustDomains.includes('partner.example'),
+    5_000,
+  )
+  for (const line of stack.notes.splice(0)) say(dim(`    ${line}`))
+  await run(
+    {
+      title: 'the partner settles a payment again, after the federation was removed',
+      from: 'partner',
+      to: 'payments',
+      via: 'mtls',
+      method: 'POST',
+      path: '/payments/pay-1/settle',
+      expect: { status: 401, code: 'ERR_X509_SVID_NO_BUNDLE' },
+    },
+    {
+      check: () => (pushed ? [] : ["payments still had the partner's bundle 5 s after the reload"]),
+      note: () => 'payments was not restarted: its X509Source got the new bundles on its Workload API stream',
+    },
+  )
 }
 
 let code = 1

@@ -14,19 +14,12 @@ import { matchMemberOf } from '@svidkit/core/spiffe-id'
 import { createMtlsServerConfig } from '@svidkit/core/tls'
 import { requireCaller, svid } from '@svidkit/express'
 import express from 'express'
-import {
-  answer,
-  closeOnExit,
-  demoAuditor,
-  IDENTITY_TEMPLATE,
-  report,
-  workloadIdentity,
-} from './service-kit.mjs'
+import { closeOnExit, demoAuditor, IDENTITY_TEMPLATE, report, workloadIdentity } from './service-kit.mjs'
 
 const POLICY = fileURLToPath(new URL('../policies/admin.yaml', import.meta.url))
 
 const { x509, jwt, bundles, selfId, svidInfo } = await workloadIdentity('admin')
-const { auditor, decisionsOf } = demoAuditor('admin')
+const auditor = demoAuditor('admin')
 
 const app = express()
 app.get('/healthz', (_req, res) => {
@@ -52,7 +45,7 @@ app.use(
 const sameNamespace = requireCaller({ id: 'same-namespace', boundary: { namespace: { sameAs: 'self' } } })
 
 app.get('/admin/tenants/:tenant/usage', sameNamespace, (req, res) => {
-  res.json(answer('admin', req.caller, decisionsOf(req.caller), { tenant: req.params.tenant, orders: 2 }))
+  res.json({ servedTo: req.caller.spiffeId.toString(), tenant: req.params.tenant, orders: 2 })
 })
 
 // mTLS in the handshake: only X.509-SVIDs of our trust domain connect at all.

@@ -6,6 +6,7 @@
 //   request by the @svidkit/fastify plugin, with policies/orders.yaml.
 // - Callers are named by, in this order: a client certificate forwarded by nginx (only from nginx's
 //   address and with nginx's own SVID), a JWT-SVID bearer token, or the mTLS peer certificate.
+// - An invoice reads the ledger's entries over gRPC, as orders itself (its own X.509-SVID).
 //
 //   SPIFFE_ENDPOINT_SOCKET=unix:///…/orders.sock node services/orders.mjs   (run.mjs does this)
 import https from 'node:https'
@@ -15,8 +16,8 @@ import { matchId, matchMemberOf } from '@svidkit/core/spiffe-id'
 import { createMtlsServerConfig } from '@svidkit/core/tls'
 import svidkit from '@svidkit/fastify'
 import Fastify from 'fastify'
+import { callLedger, ledgerClient } from './ledger-api.mjs'
 import {
-  answer,
   closeOnExit,
   demoAuditor,
   IDENTITY_TEMPLATE,
@@ -29,7 +30,9 @@ import {
 const POLICY = fileURLToPath(new URL('../policies/orders.yaml', import.meta.url))
 
 const { x509, jwt, bundles, selfId, svidInfo } = await workloadIdentity('orders')
-const { auditor, decisionsOf } = demoAuditor('orders')
+const auditor = demoAuditor('orders')
+// The ledger (gRPC), called with our own X.509-SVID; we accept only the ledger's SPIFFE ID.
+const ledger = ledgerClient({ address: process.env.LEDGER_ADDRESS, ledgerId: process.env.LEDGER_ID, x509 })
 
 // mTLS in the handshake: only X.509-SVIDs of our trust domain connect at all.
 const mtls = createMtlsServerConfig({ source: x509, authorize: matchMemberOf('demo.svidkit.dev') })
@@ -62,12 +65,17 @@ const orders = [
   { id: '1001', tenant: 'acme', item: 'rocket skates', qty: 2 },
   { id: '1002', tenant: 'acme', item: 'giant magnet', qty: 1 },
 ]
-const reply = (request, data) => answer('orders', request.caller, decisionsOf(request.caller), data)
+// Handlers answer with what they serve and who they served it to.
+const reply = (request, data) => ({ servedTo: request.caller.spiffeId.toString(), ...data })
 
 app.get('/healthz', { config: { svid: { public: true } } }, () => 'ok')
 app.get('/orders', (request) => reply(request, { orders }))
 app.get('/orders/export', (request) => reply(request, { exported: orders.length }))
-app.get('/orders/:id', (request) => reply(request, orders.find((o) => o.id === request.params.id) ?? null))
+app.get('/orders/:id', (request) => reply(request, { order: orders.find((o) => o.id === request.params.id) }))
+app.get('/orders/:id/invoice', async (request) => {
+  const entries = await callLedger(ledger, 'listEntries', { reference: request.params.id })
+  return reply(request, { order: request.params.id, ledger: entries })
+})
 app.post('/orders', (request) => reply(request, { placed: true }))
 
 await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) })
@@ -82,6 +90,7 @@ report({
 closeOnExit(async () => {
   app.server.closeAllConnections?.()
   await app.close()
+  ledger.close()
   await jwt.close()
   await x509.close()
 })

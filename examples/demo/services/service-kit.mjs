@@ -1,9 +1,10 @@
-// The plumbing both demo services share, kept out of orders.mjs and admin.mjs so that those show only
-// what a service writes with svidkit: its identity from the Workload API, mTLS, the verifier options,
-// the policy file and its routes.
+// The plumbing the demo services share, kept out of orders.mjs, payments.ts, ledger.mjs and admin.mjs
+// so that those show only what a service writes with svidkit: its identity from the Workload API, mTLS,
+// the verifier options, the policy file and its routes.
 import { mkdirSync } from 'node:fs'
 import { createAuditor, jsonLinesSink } from '@svidkit/core/audit'
-import { BundleSource, X509Source } from '@svidkit/core/workload-api'
+import { combineBundleSources } from '@svidkit/core/bundle'
+import { JwtSource, X509Source } from '@svidkit/core/workload-api'
 
 /** Boundary captures of every demo identity: tenant, namespace, service account. */
 export const IDENTITY_TEMPLATE = '/tenant/{tenant}/ns/{namespace}/sa/{serviceAccount}'
@@ -22,35 +23,55 @@ export const NGINX_SOURCE_ADDRESS =
 /** Sends a message to run.mjs (over the IPC channel it opened), or prints it when run by hand. */
 export function report(message) {
   if (process.send && process.connected) process.send(message)
-  else console.log(JSON.stringify(message))
+  else process.stdout.write(`${JSON.stringify(message)}\n`)
 }
 
 /**
  * The service's identity and trust bundles, live from the Workload API at $SPIFFE_ENDPOINT_SOCKET:
  * - `x509`: an X509Source (its own X.509-SVID, re-issued by the agent at half-life, and the X.509
- *   bundles); createMtlsServerConfig serves each new SVID to new connections without a restart;
- * - `bundles`: the X.509 bundles of that X509Source and the JWT bundles of a BundleSource, as the one
- *   object the caller verifier takes (it verifies certificates and JWT-SVIDs).
+ *   bundles, federated ones included); the TLS listeners serve each new SVID to new connections
+ *   without a restart;
+ * - `jwt`: a JwtSource (JWT-SVIDs for the services it calls, and the JWT bundles);
+ * - `bundles`: the X.509 bundles of `x509` and the JWT bundles of `jwt`, as the one object the caller
+ *   verifier takes (it verifies certificates and JWT-SVIDs).
  */
 export async function workloadIdentity(service) {
   const x509 = await X509Source.create({ timeoutMs: 10_000 })
-  const jwt = await BundleSource.create({ x509: false, timeoutMs: 10_000 })
+  const jwt = await JwtSource.create({ timeoutMs: 10_000 })
   const svidInfo = () => {
     const svid = x509.getX509Svid()
     return { id: svid.id.toString(), serial: svid.certificates[0].serialNumber, expiresAt: svid.expiresAt }
   }
   let last = svidInfo().serial
+  let trusted = trustDomainsOf(x509)
   x509.on('update', () => {
     const now = svidInfo()
-    if (now.serial === last) return
-    last = now.serial
-    report({ type: 'rotated', service, ...now, expiresAt: now.expiresAt.toISOString() })
+    if (now.serial !== last) {
+      last = now.serial
+      report({ type: 'rotated', service, ...now, expiresAt: now.expiresAt.toISOString() })
+    }
+    // The trust domains whose bundles the Workload API delivers (ours, then the federated ones).
+    const domains = trustDomainsOf(x509)
+    if (domains.join() !== trusted.join()) {
+      trusted = domains
+      report({ type: 'bundles', service, trustDomains: domains })
+    }
   })
-  const bundles = {
-    getX509BundleForTrustDomain: (td) => x509.getX509BundleForTrustDomain(td),
-    getJwtBundleForTrustDomain: (td) => jwt.getJwtBundleForTrustDomain(td),
+  return {
+    x509,
+    jwt,
+    bundles: combineBundleSources(x509, jwt),
+    selfId: svidInfo().id,
+    svidInfo,
+    trustDomains: () => trusted,
   }
-  return { x509, jwt, bundles, selfId: svidInfo().id, svidInfo }
+}
+
+function trustDomainsOf(x509) {
+  return x509.bundles
+    .trustDomains()
+    .map((td) => td.name)
+    .sort()
 }
 
 /** Where each service writes its audit log (`audit/<service>.jsonl`), for `svidkit policy replay`. */
@@ -58,15 +79,13 @@ export const AUDIT_DIR = new URL('../audit/', import.meta.url)
 
 /**
  * An auditor (the verifier's `audit` option) that writes every audit event to the service's audit log
- * and sends it to run.mjs, and remembers the decisions taken for each verified caller, so a handler
- * can say which rule let the request in (`decisionsOf(request.caller)`): the adapters set the caller
- * on the request but not the decision.
+ * (`jsonLinesSink`) and sends it to run.mjs, which prints who called, over which channel, and the rule
+ * that decided and why.
  */
 export function demoAuditor(service) {
-  const decisions = new WeakMap()
   mkdirSync(AUDIT_DIR, { recursive: true })
   const log = jsonLinesSink(new URL(`${service}.jsonl`, AUDIT_DIR))
-  const auditor = createAuditor({
+  return createAuditor({
     sink: {
       write: (event) => {
         log.write(event)
@@ -74,33 +93,6 @@ export function demoAuditor(service) {
       },
     },
   })
-  return {
-    auditor: {
-      record(input, decision, latencyMs) {
-        const list = decisions.get(input.caller) ?? []
-        list.push({ rule: decision.rule, reason: decision.reason })
-        decisions.set(input.caller, list)
-        return auditor.record(input, decision, latencyMs)
-      },
-      recordFailure: (failure, latencyMs) => auditor.recordFailure(failure, latencyMs),
-    },
-    /** The decisions recorded for this request's caller (taken: a caller object is per request). */
-    decisionsOf(caller) {
-      const list = (caller && decisions.get(caller)) ?? []
-      if (caller) decisions.delete(caller)
-      return list
-    },
-  }
-}
-
-/** What the handlers answer: who called, as the service saw it, and which rules let it in. */
-export function answer(service, caller, decided, data) {
-  return {
-    service,
-    caller: caller ? { id: caller.spiffeId.toString(), channel: caller.channel } : null,
-    decided,
-    data,
-  }
 }
 
 /** Closes everything on SIGTERM/SIGINT, or when run.mjs goes away (the IPC channel closes). */

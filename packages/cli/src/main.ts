@@ -201,7 +201,10 @@ function buildProgram(io: CliIo, done: (result: CliResult | Runner) => void): Co
     .description(
       'run a development Workload API server from an in-memory CA (never in production: use SPIRE)',
     )
-    .option('--config <file>', 'agent config file (YAML or JSON)')
+    .option(
+      '--config <file>',
+      'agent config file (YAML or JSON); SIGHUP re-reads it (identities, federation)',
+    )
     .option('--socket <path>', 'unix socket path to serve on')
     .option('--trust-domain <td>', 'trust domain (default example.org)')
     .option('--id <spiffe-id>', 'an identity to issue, or a path in the trust domain (repeatable)', collect)

@@ -21,6 +21,7 @@ export type {
   DevAgentIdentity,
   DevAgentOptions,
   DevAgentPeer,
+  DevAgentReconfigured,
   DevAgentSocket,
 } from './dev-agent/types.js'
 export type { TestKeyPair, TestKeyType } from './key-type.js'

@@ -55,8 +55,9 @@ async function persistentCa(dir: string, trustDomain: string | undefined): Promi
 
 /**
  * `svidkit agent`: a development Workload API server (the dev agent of @svidkit/testing) from an
- * in-memory CA, or with `--ca-dir` a CA kept on disk across restarts. Runs until SIGINT/SIGTERM. Never
- * for production: use SPIRE.
+ * in-memory CA, or with `--ca-dir` a CA kept on disk across restarts. Runs until SIGINT/SIGTERM; with
+ * `--config`, SIGHUP re-reads the file and applies its identities and federation without a restart.
+ * Never for production: use SPIRE.
  */
 export function agentCommand(o: AgentOptions, io: CliIo): () => Promise<ExitCode> {
   return async () => {
@@ -100,8 +101,10 @@ export function agentCommand(o: AgentOptions, io: CliIo): () => Promise<ExitCode
     const sockets = agent.sockets.map((s) => ({
       ...(s.name === undefined ? {} : { name: s.name }),
       address: s.address,
+      // A socket of another trust domain: a stand-in for a workload of a second SPIRE deployment.
+      ...(s.trustDomain.equals(agent.trustDomain) ? {} : { trustDomain: s.trustDomain.name }),
       identities: s.identities.map((i) =>
-        i.spiffeId.startsWith('/') ? SpiffeId.fromPath(agent.trustDomain, i.spiffeId).toString() : i.spiffeId,
+        i.spiffeId.startsWith('/') ? SpiffeId.fromPath(s.trustDomain, i.spiffeId).toString() : i.spiffeId,
       ),
     }))
     const info = { ok: true, address: agent.address, trustDomain: agent.trustDomain.name, sockets }
@@ -114,12 +117,46 @@ export function agentCommand(o: AgentOptions, io: CliIo): () => Promise<ExitCode
           io.stdout(`  socket ${s.name ?? ''} ${s.address}: ${s.identities.join(', ')}\n`)
       }
     }
+    // With --config, SIGHUP reads the file again and applies it (identities, federation) without a
+    // restart; a configuration that is invalid, or changes what needs a restart, is logged and ignored.
+    let reloading = Promise.resolve()
+    const hangup = (): void => {
+      reloading = reloading.then(() => reload(agent, o, io))
+    }
+    if (o.config !== undefined) process.on('SIGHUP', hangup)
     await new Promise<void>((done) => {
       const stop = () => done()
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
     })
+    process.off('SIGHUP', hangup)
+    await reloading
     await agent.close()
     return 0
+  }
+}
+
+/** Re-reads `--config` and applies it to the running agent ({@link DevAgent.reconfigure}); logs the outcome. */
+async function reload(agent: DevAgent, o: AgentOptions, io: CliIo): Promise<void> {
+  const file = o.config!
+  try {
+    let options = await loadDevAgentConfig(file)
+    // --ca-dir: the CA on disk stays; a config without trustDomain means the CA's.
+    if (o.caDir !== undefined && options.trustDomain === undefined) {
+      options = { ...options, trustDomain: agent.trustDomain }
+    }
+    const changed = await agent.reconfigure(options)
+    const federated = agent.federatedTrustDomains.map((td) => td.name)
+    if (o.json) io.stdout(`${toJsonText({ ok: true, reloaded: file, ...changed, federation: federated })}\n`)
+    else {
+      const list = (names: readonly string[]) => (names.length === 0 ? 'none' : names.join(', '))
+      io.stdout(
+        `reloaded ${file}: federation ${list(federated)} (added: ${list(changed.federationAdded)}, removed: ${list(changed.federationRemoved)}); sockets changed: ${list(changed.socketsChanged)}\n`,
+      )
+    }
+  } catch (err) {
+    const r = rejected(err)
+    if (o.json) io.stdout(`${toJsonText({ ...r.json, reloaded: false })}\n`)
+    else io.stderr(`reload of ${file} ${r.human}; the running configuration is kept\n`)
   }
 }

@@ -89,8 +89,12 @@ function tcp(v: unknown, path: string, source?: string): { host?: string; port?:
  * sockets:                          # more sockets, each with its own identities
  *   - socketPath: ./db.sock
  *     identities: [/db]
- * federation:                       # federated trust domains (an in-memory CA each)
- *   - trustDomain: partner.org
+ *   - socketPath: ./partner.sock     # a workload of another trust domain (a second SPIRE deployment
+ *     trustDomain: partner.org       # stand-in): SVIDs from that trust domain's CA, its bundle as own
+ *     identities: [/billing]
+ *     federatesWith: [example.org]   # its federated_bundles (default: the agent's trust domain)
+ * federation:                       # trust domains the agent's workloads trust (an in-memory CA each,
+ *   - trustDomain: partner.org      #   shared with the sockets of that trust domain)
  * bundleEndpoint:                   # https_spiffe bundle endpoint serving this trust domain's bundle
  *   port: 8443                      # host defaults to 127.0.0.1
  *   spiffeId: /spire/server
@@ -162,7 +166,7 @@ export function parseDevAgentConfig(
     out.sockets = (doc.sockets as unknown[]).map((s, i): DevAgentSocket => {
       const p = `$.sockets[${i}]`
       if (!isObject(s)) return fail(p, 'must be a mapping', src)
-      keys(s, ['name', 'socketPath', 'tcp', 'identities'], p, src)
+      keys(s, ['name', 'socketPath', 'tcp', 'identities', 'trustDomain', 'federatesWith'], p, src)
       if ((s.socketPath === undefined) === (s.tcp === undefined))
         fail(p, 'set exactly one of socketPath and tcp', src)
       const sock: DevAgentSocket = {}
@@ -170,6 +174,14 @@ export function parseDevAgentConfig(
       if (s.socketPath !== undefined) sock.socketPath = path(s.socketPath, `${p}.socketPath`)
       if (s.tcp !== undefined) sock.tcp = tcp(s.tcp, `${p}.tcp`, src)
       if (s.identities !== undefined) sock.identities = identities(s.identities, `${p}.identities`, src)
+      if (s.trustDomain !== undefined) sock.trustDomain = str(s.trustDomain, `${p}.trustDomain`, src)
+      if (s.federatesWith !== undefined) {
+        if (!Array.isArray(s.federatesWith))
+          fail(`${p}.federatesWith`, 'must be a list of trust domains', src)
+        sock.federatesWith = (s.federatesWith as unknown[]).map((td, j) =>
+          str(td, `${p}.federatesWith[${j}]`, src),
+        )
+      }
       return sock
     })
   }

@@ -35,6 +35,7 @@ import type {
   DevAgentIdentity,
   DevAgentOptions,
   DevAgentPeer,
+  DevAgentReconfigured,
   DevAgentSocket,
 } from './types.js'
 
@@ -48,6 +49,12 @@ interface SocketState {
   readonly tcpHost: string | undefined
   /** The TCP port: as configured until the first bind, then the bound one (kept across restarts). */
   tcpPort: number
+  /** The trust domain of the socket's workloads (the agent's, or one it hosts). */
+  readonly trustDomain: TrustDomain
+  /** Another trust domain's socket: the trust domains in its workloads' `federated_bundles`. */
+  federatesWith: string[]
+  /** What cannot change without a restart (name, path or TCP address as configured, trust domain). */
+  readonly shape: string
   identities: DevAgentIdentity[]
   server: Server | undefined
 }
@@ -125,6 +132,10 @@ export class DevAgent {
   readonly #sockets: SocketState[]
   readonly #tempDir: string | undefined
   readonly #federated = new Map<string, TestCA>()
+  /** CAs of the other trust domains whose workloads the agent serves (sockets with a `trustDomain`). */
+  readonly #hosted = new Map<string, TestCA>()
+  /** The options of the last {@link start} or {@link reconfigure}, for {@link reconfigure}'s comparison. */
+  #options: DevAgentOptions
   readonly #svids = new Map<string, IssuedSvid>()
   readonly #issuing = new Map<string, Promise<IssuedSvid>>()
   readonly #subscribers = new Set<Subscriber>()
@@ -153,6 +164,7 @@ export class DevAgent {
     this.#attest = options.attest
     this.#sockets = sockets
     this.#tempDir = tempDir
+    this.#options = options
     const be = options.bundleEndpoint
     this.#endpointOptions = be === true ? {} : be === false || be === undefined ? undefined : be
   }
@@ -184,35 +196,32 @@ export class DevAgent {
         'DevAgent: trustDomain differs from the trust domain of ca',
       )
     }
-    const first: DevAgentSocket = {
-      ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}),
-      ...(options.tcp !== undefined ? { tcp: options.tcp } : {}),
-      ...(options.identities !== undefined ? { identities: options.identities } : {}),
-    }
-    const configured: DevAgentSocket[] = []
-    const hasFirst = first.socketPath !== undefined || first.tcp !== undefined
-    if (hasFirst) configured.push(first)
-    configured.push(...(options.sockets ?? []))
+    let { sockets: configured, needsTempSocket } = configuredSockets(options)
     let tempDir: string | undefined
-    if (configured.length === 0 || (!hasFirst && options.identities !== undefined)) {
+    if (needsTempSocket) {
       tempDir = mkdtempSync(join(tmpdir(), 'svidkit-agent-'))
-      configured.unshift({ ...first, socketPath: join(tempDir, 'agent.sock') })
+      configured = [{ ...configured[0], socketPath: join(tempDir, 'agent.sock') }, ...configured.slice(1)]
     }
-    const sockets = configured.map(
-      (s, index): SocketState => ({
+    const sockets = configured.map((s, index): SocketState => {
+      const td = socketTrustDomain(s, ca.trustDomain)
+      return {
         index,
         name: s.name,
         socketPath: s.socketPath,
         tcpHost: s.tcp ? (s.tcp.host ?? '127.0.0.1') : undefined,
         tcpPort: s.tcp?.port ?? 0,
+        trustDomain: td,
+        federatesWith: federatesWithOf(s, ca.trustDomain),
+        shape: socketShape(s, td),
         identities: [...(s.identities ?? [])],
         server: undefined,
-      }),
-    )
+      }
+    })
     const agent = new DevAgent(options, ca, sockets, tempDir)
     try {
-      for (const s of sockets) agent.#checkIdentities(s.identities) // validate IDs early
+      for (const s of sockets) agent.#checkIdentities(s.identities, s.trustDomain) // validate IDs early
       for (const f of options.federation ?? []) await agent.addFederatedBundle(f)
+      await agent.#hostTrustDomains()
       await agent.#issueConfigured()
       if (agent.#endpointOptions) await agent.#startBundleEndpoint(agent.#endpointOptions)
       await agent.#listen()
@@ -241,11 +250,14 @@ export class DevAgent {
   get sockets(): readonly {
     address: string
     name: string | undefined
+    /** The trust domain of the socket's workloads. */
+    trustDomain: TrustDomain
     identities: readonly DevAgentIdentity[]
   }[] {
     return this.#sockets.map((s) => ({
       address: this.#addressOf(s),
       name: s.name,
+      trustDomain: s.trustDomain,
       identities: [...s.identities],
     }))
   }
@@ -286,6 +298,16 @@ export class DevAgent {
   /** The CA of a federated trust domain (to issue peer SVIDs and tokens in tests). */
   federatedCa(trustDomain: string | TrustDomain): TestCA | undefined {
     return this.#federated.get(TrustDomain.parse(String(trustDomain)).name)
+  }
+
+  /**
+   * The CA the agent holds for a trust domain: its own (the active one), a federated one, or one of a
+   * socket of another trust domain (federated or not).
+   */
+  caOf(trustDomain: string | TrustDomain): TestCA | undefined {
+    const name = TrustDomain.parse(String(trustDomain)).name
+    if (name === this.trustDomain.name) return this.#ca
+    return this.#hosted.get(name) ?? this.#federated.get(name)
   }
 
   /** The federated trust domains, sorted. */
@@ -357,14 +379,15 @@ export class DevAgent {
   }
 
   /**
-   * Federates with a trust domain (a new CA for a name, or the CA given) and pushes the new bundles.
+   * Federates with a trust domain (the CA given; for a name, the CA the agent already holds for it —
+   * federated, or of a socket of that trust domain — or a new one) and pushes the new bundles.
    * Returns the federated CA.
    */
   async addFederatedBundle(federation: DevAgentFederation | TestCA | string | TrustDomain): Promise<TestCA> {
     let ca: TestCA
     if (federation instanceof TestCA) ca = federation
     else if (typeof federation === 'string' || federation instanceof TrustDomain) {
-      ca = await TestCA.create({ trustDomain: String(federation) })
+      ca = this.caOf(federation) ?? (await TestCA.create({ trustDomain: String(federation) }))
     } else {
       if (federation.ca && !federation.ca.trustDomain.equals(String(federation.trustDomain))) {
         throw new OptionsError(
@@ -372,21 +395,165 @@ export class DevAgent {
           `dev agent: federation trust domain "${federation.trustDomain}" does not match its CA's "${federation.ca.trustDomain}"`,
         )
       }
-      ca = federation.ca ?? (await TestCA.create({ trustDomain: String(federation.trustDomain) }))
+      ca =
+        federation.ca ??
+        this.caOf(federation.trustDomain) ??
+        (await TestCA.create({ trustDomain: String(federation.trustDomain) }))
     }
     if (ca.trustDomain.equals(this.trustDomain)) {
       throw new OptionsError('ERR_OPTIONS_INVALID', 'DevAgent: cannot federate with its own trust domain')
+    }
+    const hosted = this.#hosted.get(ca.trustDomain.name)
+    if (hosted && hosted !== ca) {
+      throw new OptionsError(
+        'ERR_OPTIONS_INVALID',
+        `DevAgent: the agent already holds another CA for ${ca.trustDomain} (a socket of that trust domain)`,
+      )
     }
     this.#federated.set(ca.trustDomain.name, ca)
     this.#publish()
     return ca
   }
 
-  /** Stops federating with a trust domain; the next message of every stream no longer carries it. */
+  /**
+   * Stops federating with a trust domain; the next message of every stream of the agent's trust domain
+   * no longer carries it. Sockets of that trust domain keep their CA and SVIDs (the other deployment
+   * still runs), and keep the agent's bundle if their `federatesWith` names it.
+   */
   removeFederatedBundle(trustDomain: string | TrustDomain): boolean {
     const had = this.#federated.delete(TrustDomain.parse(String(trustDomain)).name)
     if (had) this.#publish()
     return had
+  }
+
+  /** Creates (or takes from `federation`) the CA of every socket's trust domain other than the agent's. */
+  async #hostTrustDomains(): Promise<void> {
+    for (const s of this.#sockets) {
+      const name = s.trustDomain.name
+      if (name === this.trustDomain.name || this.#hosted.has(name)) continue
+      this.#hosted.set(
+        name,
+        this.#federated.get(name) ?? (await TestCA.create({ trustDomain: s.trustDomain })),
+      )
+    }
+    for (const s of this.#sockets) {
+      for (const name of s.federatesWith) {
+        if (!this.caOf(name)) {
+          throw new OptionsError(
+            'ERR_OPTIONS_INVALID',
+            `DevAgent: socket ${s.name ?? s.index} federates with ${name}, a trust domain the agent holds no CA for`,
+          )
+        }
+      }
+    }
+  }
+
+  // --- reconfiguration ---------------------------------------------------------------------------
+
+  /**
+   * Applies a new configuration to the running agent, as SPIRE picks up changed registration entries and
+   * federation relationships without a restart: each socket's identities and `federatesWith`, and the
+   * federated trust domains (a new one gets a new CA, or the one of a socket of that trust domain; a
+   * removed one leaves the bundles of the agent's workloads). Every change is pushed on the open
+   * Workload API streams at once. `svidkit agent` calls this on SIGHUP.
+   *
+   * Everything else needs a restart — the trust domain, the sockets (names, paths, TCP addresses,
+   * trust domains), TTLs, `allowUnauthenticatedVerifiers` and the bundle endpoint. `ca` and `attest`
+   * are kept (rotate the CA with {@link prepareCa}).
+   *
+   * @throws OptionsError `ERR_OPTIONS_INVALID` when the options are invalid or change something that
+   * needs a restart; then nothing was changed.
+   * @example
+   * ```ts
+   * const agent = await DevAgent.start(await loadDevAgentConfig('agent.yaml'))
+   * process.on('SIGHUP', async () => {
+   *   const changed = await agent.reconfigure(await loadDevAgentConfig('agent.yaml'))
+   *   console.log('federation removed:', changed.federationRemoved)
+   * })
+   * ```
+   */
+  async reconfigure(options: DevAgentOptions): Promise<DevAgentReconfigured> {
+    if (this.#closed) throw new OptionsError('ERR_OPTIONS_INVALID', 'DevAgent: the agent is closed')
+    checkOptions(options)
+    const restart = (what: string): never => {
+      throw new OptionsError('ERR_OPTIONS_INVALID', `DevAgent.reconfigure: changing ${what} needs a restart`)
+    }
+    const td =
+      options.ca?.trustDomain ?? parseTrustDomain(options.trustDomain ?? 'example.org', 'trustDomain')
+    if (!td.equals(this.trustDomain)) restart(`the trust domain (${this.trustDomain} → ${td})`)
+    const old = this.#options
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+    if ((options.svidTtlSeconds ?? 60) !== (old.svidTtlSeconds ?? 60)) restart('svidTtlSeconds')
+    if ((options.jwtSvidTtlSeconds ?? 300) !== (old.jwtSvidTtlSeconds ?? 300)) restart('jwtSvidTtlSeconds')
+    if ((options.allowUnauthenticatedVerifiers ?? false) !== (old.allowUnauthenticatedVerifiers ?? false)) {
+      restart('allowUnauthenticatedVerifiers')
+    }
+    if (!same(options.bundleEndpoint || undefined, old.bundleEndpoint || undefined)) restart('bundleEndpoint')
+    let { sockets: configured, needsTempSocket } = configuredSockets(options)
+    if (needsTempSocket !== (this.#tempDir !== undefined)) restart('the sockets')
+    if (needsTempSocket)
+      configured = [{ ...configured[0], socketPath: this.#sockets[0]!.socketPath! }, ...configured.slice(1)]
+    if (configured.length !== this.#sockets.length) restart('the number of sockets')
+    const next = configured.map((c, i) => {
+      const s = this.#sockets[i]!
+      const shape = socketShape(c, socketTrustDomain(c, this.trustDomain))
+      if (shape !== s.shape) restart(`socket ${s.name ?? i} (its name, address or trust domain)`)
+      const identities = [...(c.identities ?? [])]
+      this.#checkIdentities(identities, s.trustDomain)
+      return { s, identities, federatesWith: federatesWithOf(c, this.trustDomain) }
+    })
+    // The federation: by trust domain name; an unchanged name keeps its CA.
+    const wanted = new Map<string, DevAgentFederation | TestCA | string>()
+    for (const f of options.federation ?? []) {
+      const name =
+        f instanceof TestCA ? f.trustDomain.name : typeof f === 'string' ? f : String(f.trustDomain)
+      const parsed = parseTrustDomain(name, 'federation trust domain')
+      if (parsed.equals(this.trustDomain)) {
+        throw new OptionsError('ERR_OPTIONS_INVALID', 'DevAgent: cannot federate with its own trust domain')
+      }
+      wanted.set(parsed.name, f)
+    }
+    for (const { s, federatesWith } of next) {
+      for (const name of federatesWith) {
+        if (name !== this.trustDomain.name && !this.#hosted.has(name) && !wanted.has(name)) {
+          throw new OptionsError(
+            'ERR_OPTIONS_INVALID',
+            `DevAgent: socket ${s.name ?? s.index} federates with ${name}, a trust domain the agent holds no CA for`,
+          )
+        }
+      }
+    }
+    // Valid: apply it.
+    const added: string[] = []
+    const removed: string[] = []
+    for (const name of [...this.#federated.keys()]) {
+      if (!wanted.has(name)) {
+        this.#federated.delete(name)
+        removed.push(name)
+      }
+    }
+    for (const [name, f] of wanted) {
+      if (this.#federated.has(name)) continue
+      await this.addFederatedBundle(f)
+      added.push(name)
+    }
+    const changedSockets: string[] = []
+    for (const { s, identities, federatesWith } of next) {
+      if (!same(identities, s.identities) || !same(federatesWith, s.federatesWith)) {
+        changedSockets.push(s.name ?? String(s.index))
+      }
+      s.identities = identities
+      s.federatesWith = federatesWith
+    }
+    this.#options = { ...options, ...(this.#options.attest ? { attest: this.#options.attest } : {}) }
+    this.#prune()
+    await this.#issueConfigured()
+    this.#publish()
+    return {
+      federationAdded: added.sort(),
+      federationRemoved: removed.sort(),
+      socketsChanged: changedSockets,
+    }
   }
 
   // --- identities --------------------------------------------------------------------------------
@@ -397,7 +564,7 @@ export class DevAgent {
     options: { socket?: number | string } = {},
   ): Promise<void> {
     const s = this.#socket(options.socket)
-    this.#checkIdentities(identities)
+    this.#checkIdentities(identities, s.trustDomain)
     s.identities = [...identities]
     this.#prune()
     await this.#issueConfigured()
@@ -409,9 +576,11 @@ export class DevAgent {
    * SVID (redaction); a workload left without identities gets PermissionDenied.
    */
   revoke(spiffeId: string | SpiffeId, options: { socket?: number | string } = {}): void {
-    const id = this.#id({ spiffeId: String(spiffeId) }).toString()
+    const id = this.#anyId(String(spiffeId)).toString()
     const targets = options.socket === undefined ? this.#sockets : [this.#socket(options.socket)]
-    for (const s of targets) s.identities = s.identities.filter((i) => this.#id(i).toString() !== id)
+    for (const s of targets) {
+      s.identities = s.identities.filter((i) => this.#id(i, s.trustDomain).toString() !== id)
+    }
     this.#prune()
     this.#publish()
   }
@@ -432,7 +601,7 @@ export class DevAgent {
 
   /** The X.509-SVID currently issued for an identity (what the agent serves). */
   x509Svid(spiffeId: string | SpiffeId): TestX509Svid | undefined {
-    return this.#svids.get(this.#id({ spiffeId: String(spiffeId) }).toString())?.svid
+    return this.#svids.get(this.#anyId(String(spiffeId)).toString())?.svid
   }
 
   /** Re-issues every X.509-SVID now and pushes them. */
@@ -460,12 +629,12 @@ export class DevAgent {
   }
 
   /** Valid workload IDs of this trust domain, hints unique (Workload API §5.2.1: servers MUST ensure it). */
-  #checkIdentities(identities: readonly DevAgentIdentity[]): void {
+  #checkIdentities(identities: readonly DevAgentIdentity[], trustDomain: TrustDomain): void {
     if (!Array.isArray(identities))
       throw new OptionsError('ERR_OPTIONS_INVALID', 'DevAgent: identities must be a list')
     const hints = new Set<string>()
     for (const i of identities) {
-      this.#id(i)
+      this.#id(i, trustDomain)
       if (i.hint === undefined || i.hint === '') continue
       if (typeof i.hint !== 'string' || hints.has(i.hint)) {
         throw new OptionsError(
@@ -477,13 +646,17 @@ export class DevAgent {
     }
   }
 
-  #id(identity: DevAgentIdentity): SpiffeId {
+  /** A path (`/web`, in the agent's trust domain) or a full SPIFFE ID of any trust domain. */
+  #anyId(raw: string): SpiffeId {
+    const td = raw.startsWith('/') ? undefined : SpiffeId.tryParse(raw)?.trustDomain
+    return this.#id({ spiffeId: raw }, td ?? this.trustDomain)
+  }
+
+  #id(identity: DevAgentIdentity, trustDomain: TrustDomain = this.trustDomain): SpiffeId {
     const raw = identity?.spiffeId
     let id: SpiffeId | undefined
     if (typeof raw === 'string') {
-      id = raw.startsWith('/')
-        ? SpiffeId.tryParse(`${this.trustDomain.idString()}${raw}`)
-        : SpiffeId.tryParse(raw)
+      id = raw.startsWith('/') ? SpiffeId.tryParse(`${trustDomain.idString()}${raw}`) : SpiffeId.tryParse(raw)
     }
     if (!id || id.isRoot) {
       throw new OptionsError(
@@ -491,10 +664,10 @@ export class DevAgent {
         `DevAgent: ${JSON.stringify(raw)} is not a workload SPIFFE ID`,
       )
     }
-    if (!id.memberOf(this.trustDomain)) {
+    if (!id.memberOf(trustDomain)) {
       throw new OptionsError(
         'ERR_OPTIONS_INVALID',
-        `DevAgent: ${id} is not in the trust domain ${this.trustDomain}`,
+        `DevAgent: ${id} is not in the trust domain ${trustDomain}`,
       )
     }
     return id
@@ -503,7 +676,9 @@ export class DevAgent {
   // --- SVID issuance and rotation ------------------------------------------------------------------
 
   async #issueConfigured(): Promise<void> {
-    for (const s of this.#sockets) for (const i of s.identities) await this.#svidFor(this.#id(i))
+    for (const s of this.#sockets) {
+      for (const i of s.identities) await this.#svidFor(this.#id(i, s.trustDomain))
+    }
   }
 
   #svidFor(id: SpiffeId): Promise<IssuedSvid> {
@@ -519,7 +694,7 @@ export class DevAgent {
     if (running) return running
     const p = (async () => {
       const ttl = this.#svidTtlSeconds
-      const svid = await this.ca.issueX509Svid({ id, ttlSeconds: ttl })
+      const svid = await this.#issuerOf(id).issueX509Svid({ id, ttlSeconds: ttl })
       const issued: IssuedSvid = {
         svid,
         chainDer: Buffer.concat(svid.certificatesDer),
@@ -537,7 +712,9 @@ export class DevAgent {
   /** Drops issued SVIDs no socket refers to (only without a custom attestor, which may use any). */
   #prune(): void {
     if (this.#attest) return
-    const keep = new Set(this.#sockets.flatMap((s) => s.identities.map((i) => this.#id(i).toString())))
+    const keep = new Set(
+      this.#sockets.flatMap((s) => s.identities.map((i) => this.#id(i, s.trustDomain).toString())),
+    )
     for (const k of this.#svids.keys()) if (!keep.has(k)) this.#svids.delete(k)
   }
 
@@ -790,12 +967,13 @@ export class DevAgent {
   async #compose(sub: Subscriber): Promise<unknown> {
     const identities = await this.#identitiesOf(sub.socket, sub.rpc, sub.call.getPeer())
     const has = identities.length > 0
+    const socket = sub.socket
     if (sub.rpc === 'FetchX509SVID') {
       if (!has) throw NO_IDENTITY
-      const own = this.#ownX509Bundle().toDer()
+      const own = this.#x509BundleOf(socket.trustDomain.name).toDer()
       const svids = []
       for (const i of identities) {
-        const issued = await this.#svidFor(this.#id(i))
+        const issued = await this.#svidFor(this.#id(i, socket.trustDomain))
         svids.push({
           spiffeId: issued.svid.id.toString(),
           x509Svid: issued.chainDer,
@@ -805,25 +983,49 @@ export class DevAgent {
         })
       }
       const federatedBundles: Record<string, Uint8Array> = {}
-      for (const [, ca] of this.#federated)
-        federatedBundles[ca.trustDomain.idString()] = ca.x509Bundle().toDer()
+      for (const td of this.#federatedOf(socket))
+        federatedBundles[`spiffe://${td}`] = this.#x509BundleOf(td).toDer()
       return { svids, crl: [], federatedBundles } satisfies X509SvidResponseMessage
     }
     if (!has && !this.#allowUnauthenticated) throw NO_IDENTITY
     // As SPIRE: without an identity only the own trust domain's bundle is released.
-    const federated = has ? [...this.#federated.values()] : []
-    const own = this.trustDomain.idString()
+    const domains = [socket.trustDomain.name, ...(has ? this.#federatedOf(socket) : [])]
     if (sub.rpc === 'FetchX509Bundles') {
-      const bundles: Record<string, Uint8Array> = { [own]: this.#ownX509Bundle().toDer() }
-      for (const ca of federated) bundles[ca.trustDomain.idString()] = ca.x509Bundle().toDer()
+      const bundles: Record<string, Uint8Array> = {}
+      for (const td of domains) bundles[`spiffe://${td}`] = this.#x509BundleOf(td).toDer()
       return { crl: [], bundles } satisfies X509BundlesResponseMessage
     }
-    const bundles: Record<string, Uint8Array> = {
-      [own]: Buffer.from(JSON.stringify(this.#ownJwtBundle().toJwks())),
-    }
-    for (const ca of federated)
-      bundles[ca.trustDomain.idString()] = Buffer.from(JSON.stringify(ca.jwtBundle().toJwks()))
+    const bundles: Record<string, Uint8Array> = {}
+    for (const td of domains)
+      bundles[`spiffe://${td}`] = Buffer.from(JSON.stringify(this.#jwtBundleOf(td).toJwks()))
     return { bundles } satisfies JwtBundlesResponseMessage
+  }
+
+  /**
+   * The trust domains whose bundles a socket's workloads get as federated: for the agent's trust
+   * domain, every federated one; for another trust domain, its `federatesWith` (the agent's trust
+   * domain, by default).
+   */
+  #federatedOf(s: SocketState): string[] {
+    if (s.trustDomain.equals(this.trustDomain)) return [...this.#federated.keys()]
+    return s.federatesWith.filter((td) => td !== s.trustDomain.name && this.caOf(td) !== undefined)
+  }
+
+  #x509BundleOf(trustDomain: string): X509Bundle {
+    return trustDomain === this.trustDomain.name
+      ? this.#ownX509Bundle()
+      : this.caOf(trustDomain)!.x509Bundle()
+  }
+
+  #jwtBundleOf(trustDomain: string): JwtBundle {
+    return trustDomain === this.trustDomain.name ? this.#ownJwtBundle() : this.caOf(trustDomain)!.jwtBundle()
+  }
+
+  /** The CA that issues an identity's SVIDs: the agent's, or that of the socket's trust domain. */
+  #issuerOf(id: SpiffeId): TestCA {
+    const ca = this.caOf(id.trustDomain)
+    if (!ca) throw new OptionsError('ERR_OPTIONS_INVALID', `DevAgent: no CA for ${id.trustDomain}`)
+    return ca
   }
 
   async #fetchJwtSvid(
@@ -840,12 +1042,12 @@ export class DevAgent {
       if (!requested) throw { code: status.INVALID_ARGUMENT, details: 'invalid requested SPIFFE ID' }
     }
     const identities = (await this.#identitiesOf(s, 'FetchJWTSVID', call.getPeer()))
-      .map((i) => ({ id: this.#id(i), hint: i.hint ?? '' }))
+      .map((i) => ({ id: this.#id(i, s.trustDomain), hint: i.hint ?? '' }))
       .filter((i) => !requested || i.id.equals(requested))
     if (identities.length === 0) throw NO_IDENTITY
     const svids = []
     for (const i of identities) {
-      const token = await this.ca.mintJwtSvid({
+      const token = await this.#issuerOf(i.id).mintJwtSvid({
         subject: i.id,
         audience: req.audience.length === 1 ? req.audience[0]! : [...req.audience],
         ttlSeconds: this.#jwtSvidTtlSeconds,
@@ -864,8 +1066,8 @@ export class DevAgent {
     if (audience === '') throw { code: status.INVALID_ARGUMENT, details: 'audience must be specified' }
     if (svid === '') throw { code: status.INVALID_ARGUMENT, details: 'svid must be specified' }
     const has = (await this.#identitiesOf(s, 'ValidateJWTSVID', call.getPeer())).length > 0
-    const bundles = new BundleSet([this.#ownJwtBundle()])
-    if (has) for (const ca of this.#federated.values()) bundles.add(ca.jwtBundle())
+    const bundles = new BundleSet([this.#jwtBundleOf(s.trustDomain.name)])
+    if (has) for (const td of this.#federatedOf(s)) bundles.add(this.#jwtBundleOf(td))
     let verified: ReturnType<typeof verifyJwtSvid>
     try {
       verified = verifyJwtSvid(svid, bundles, { audience })
@@ -877,7 +1079,7 @@ export class DevAgent {
       }
     }
     let claims: Record<string, unknown> = { ...verified.claims }
-    if (!verified.id.memberOf(this.trustDomain)) {
+    if (!verified.id.memberOf(s.trustDomain)) {
       // As SPIRE (without allowed_foreign_jwt_claims): only sub, exp and aud of a foreign token.
       claims = Object.fromEntries(
         Object.entries(claims).filter(([k]) => k === 'sub' || k === 'exp' || k === 'aud'),
@@ -887,6 +1089,56 @@ export class DevAgent {
     if (typeof claims.aud === 'string') claims = { ...claims, aud: [claims.aud] }
     return { spiffeId: verified.id.toString(), claims }
   }
+}
+
+/**
+ * The sockets the options configure, the first one from the top-level `socketPath`/`tcp`/`identities`;
+ * `needsTempSocket`: the first socket must be created in a temp dir (none configured, or identities
+ * given without a socket).
+ */
+function configuredSockets(options: DevAgentOptions): {
+  sockets: DevAgentSocket[]
+  needsTempSocket: boolean
+} {
+  const first: DevAgentSocket = {
+    ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}),
+    ...(options.tcp !== undefined ? { tcp: options.tcp } : {}),
+    ...(options.identities !== undefined ? { identities: options.identities } : {}),
+  }
+  const hasFirst = first.socketPath !== undefined || first.tcp !== undefined
+  const sockets = [...(hasFirst ? [first] : []), ...(options.sockets ?? [])]
+  const needsTempSocket = sockets.length === 0 || (!hasFirst && options.identities !== undefined)
+  if (needsTempSocket) sockets.unshift(first)
+  return { sockets, needsTempSocket }
+}
+
+function parseTrustDomain(value: string | TrustDomain, what: string): TrustDomain {
+  if (value instanceof TrustDomain) return value
+  const td = typeof value === 'string' ? TrustDomain.tryParse(value) : undefined
+  if (!td)
+    throw new OptionsError(
+      'ERR_OPTIONS_INVALID',
+      `DevAgent: ${what} ${JSON.stringify(value)} is not a trust domain`,
+    )
+  return td
+}
+
+function socketTrustDomain(s: DevAgentSocket, agent: TrustDomain): TrustDomain {
+  return s.trustDomain === undefined ? agent : parseTrustDomain(s.trustDomain, 'socket trust domain')
+}
+
+function federatesWithOf(s: DevAgentSocket, agent: TrustDomain): string[] {
+  if (s.federatesWith === undefined) return [agent.name]
+  if (!Array.isArray(s.federatesWith)) {
+    throw new OptionsError('ERR_OPTIONS_INVALID', 'DevAgent: federatesWith must be a list of trust domains')
+  }
+  return s.federatesWith.map((td) => parseTrustDomain(td, 'federatesWith').name)
+}
+
+/** What identifies a socket across a {@link DevAgent.reconfigure}: its name, address and trust domain. */
+function socketShape(s: DevAgentSocket, trustDomain: TrustDomain): string {
+  const tcp = s.tcp === undefined ? undefined : { host: s.tcp.host ?? '127.0.0.1', port: s.tcp.port ?? 0 }
+  return JSON.stringify({ name: s.name, socketPath: s.socketPath, tcp, trustDomain: trustDomain.name })
 }
 
 function header(): GrpcError {

@@ -38,6 +38,20 @@ export interface DevAgentSocket {
   tcp?: { host?: string; port?: number }
   /** The identities of this socket, first = default. Empty: callers get PermissionDenied. */
   identities?: readonly DevAgentIdentity[]
+  /**
+   * The trust domain of this socket's workloads. Default: the agent's. Another trust domain makes the
+   * socket a stand-in for a **second SPIRE deployment**: the agent holds that trust domain's CA (the
+   * federated one of `federation`, or a new one), issues the socket's SVIDs from it, and hands out that
+   * trust domain's bundle as the workloads' own bundle. Whether the agent's own workloads trust it is
+   * `federation`'s business, as on a SPIRE server.
+   */
+  trustDomain?: string | TrustDomain
+  /**
+   * For a socket of another trust domain: the trust domains its workloads get in `federated_bundles`
+   * (that other deployment's own federation). Default: the agent's trust domain. Each must be the
+   * agent's trust domain or one the agent holds a CA for. Ignored on sockets of the agent's trust domain.
+   */
+  federatesWith?: readonly (string | TrustDomain)[]
 }
 
 /**
@@ -157,4 +171,22 @@ export interface DevAgentOptions {
   allowUnauthenticatedVerifiers?: boolean
   /** Pluggable attestation; default: the socket's identities. */
   attest?: DevAgentAttestor
+}
+
+/**
+ * What {@link DevAgent.reconfigure} changed.
+ *
+ * @example
+ * ```ts
+ * const changed: DevAgentReconfigured = await agent.reconfigure({ ...options, federation: [] })
+ * changed.federationRemoved // ['partner.org']
+ * ```
+ */
+export interface DevAgentReconfigured {
+  /** Trust domains the agent now federates with that it did not before, sorted. */
+  readonly federationAdded: readonly string[]
+  /** Trust domains it no longer federates with, sorted. */
+  readonly federationRemoved: readonly string[]
+  /** Sockets (by name, or index) whose identities or `federatesWith` changed. */
+  readonly socketsChanged: readonly string[]
 }
