@@ -6,8 +6,8 @@
 // status (no expectation matches it).
 import { connect as http2Connect, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2'
 import { connect as tlsConnect } from 'node:tls'
-import type { MethodDefinition } from '@grpc/grpc-js'
 import { type ErrorCode, statusTable } from '@svidkit/core/errors'
+
 import { checkServer } from './https-call.js'
 import type {
   CallOutcome,
@@ -22,21 +22,6 @@ export const RESILIENCE_METHODS = {
   whoami: '/svidkit.resilience.Service/Whoami',
   healthz: '/svidkit.resilience.Service/Healthz',
 } as const
-
-/** A unary method whose messages are JSON. */
-export function jsonUnaryMethod(path: string): MethodDefinition<unknown, unknown> {
-  const serialize = (value: unknown): Buffer => Buffer.from(JSON.stringify(value))
-  const deserialize = (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8') || '{}')
-  return {
-    path,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: serialize,
-    requestDeserialize: deserialize,
-    responseSerialize: serialize,
-    responseDeserialize: deserialize,
-  }
-}
 
 const MISMATCH = 900
 

@@ -6,7 +6,8 @@ import {
   type sendUnaryData,
 } from '@grpc/grpc-js'
 import { callerOf, serveSvid, svidInterceptor } from '@svidkit/grpc'
-import { grpcCall, grpcCallRaw, jsonUnaryMethod, RESILIENCE_METHODS } from '../grpc-call.js'
+import { jsonUnaryMethod } from '../../../e2e/harness/grpc-client.js'
+import { grpcCall, grpcCallRaw, RESILIENCE_METHODS } from '../grpc-call.js'
 import type { ResilienceAdapter } from '../service.js'
 
 /**
