@@ -200,7 +200,8 @@ describe('svidkit jwt verify', () => {
 describe('svidkit x509 verify: inputs found when tried as a new user would (issue 16)', () => {
   test('an X.509-SVID with an empty subject DN (as Istio issues them) verifies; the subject shows as ""', async () => {
     const istio = await ca.issueX509Svid({ id: '/ns/istio/sa/web', subject: '' })
-    expect(istio.certificates[0]!.subject).toBeUndefined() // what Node gives for an empty DN
+    // What Node gives for an empty DN: undefined on Node 20, '' on Node 22 and later.
+    expect(istio.certificates[0]!.subject || undefined).toBeUndefined()
     writeFileSync(f('istio.pem'), istio.certificatesPem)
     const r = await runCli(['x509', 'verify', f('istio.pem'), '--bundle', f('map.json'), '--json'])
     expect(r.code).toBe(0)
