@@ -113,6 +113,8 @@ export function parseDevAgentConfig(
   options: { baseDir?: string; source?: string } = {},
 ): DevAgentOptions {
   const src = options.source
+  const tooBig = configTooBig(text)
+  if (tooBig) throw new OptionsError('ERR_OPTIONS_INVALID', `${src ? `${src}: ` : ''}${tooBig}`)
   let doc: unknown
   try {
     doc = parseYaml(text)
@@ -218,6 +220,28 @@ export function parseDevAgentConfig(
     }
   }
   return out
+}
+
+const MAX_CONFIG_BYTES = 256 * 1024
+const MAX_FLOW_NESTING = 32
+
+/**
+ * Why a configuration text is refused before it is parsed, or `undefined`. The YAML parser compiles
+ * a regular expression per level of `[`/`{` nesting, and a few thousand levels abort the whole process
+ * (V8's "RegExpCompiler Allocation failed", which no `catch` sees); a real configuration is a few
+ * levels deep and a few KiB long. Brackets inside quoted strings count too, which only over-estimates.
+ */
+function configTooBig(text: string): string | undefined {
+  if (text.length > MAX_CONFIG_BYTES) return `the configuration is larger than ${MAX_CONFIG_BYTES} bytes`
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 91 || c === 123) {
+      if (++depth > MAX_FLOW_NESTING)
+        return `the configuration is nested more than ${MAX_FLOW_NESTING} levels deep`
+    } else if ((c === 93 || c === 125) && depth > 0) depth--
+  }
+  return undefined
 }
 
 /**
