@@ -41,13 +41,9 @@ function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/grpc: ${reason}`)
 }
 
-/** `ip` of a grpc-js `getPeer()` string (`ip:port`, IPv6 without brackets), or `undefined`. */
-function peerAddressOf(call: ServerInterceptingCallInterface): string | undefined {
-  const info = typeof call.getConnectionInfo === 'function' ? call.getConnectionInfo() : undefined
-  if (info) return info.remoteAddress
-  const peer = call.getPeer()
-  const colon = peer.lastIndexOf(':')
-  return colon > 0 ? peer.slice(0, colon) : undefined
+/** The peer address grpc-js ≥ 1.14 reports for the call's connection, or `undefined`. */
+function connectionAddressOf(call: ServerInterceptingCallInterface): string | undefined {
+  return typeof call.getConnectionInfo === 'function' ? call.getConnectionInfo()?.remoteAddress : undefined
 }
 
 /**
@@ -157,7 +153,8 @@ export function svidInterceptor(options: SvidInterceptorOptions): SvidIntercepto
                   method,
                   metadata,
                   socket,
-                  peerAddress: socket ? socket.remoteAddress : peerAddressOf(call),
+                  peerAddress: socket ? undefined : connectionAddressOf(call),
+                  peer: call.getPeer(),
                 })
                 return verifier.verifyCaller(credentials, route.verify)
               },

@@ -32,12 +32,6 @@ const WHAT = '@svidkit/nestjs'
 // How each Fastify instance routes, read once per instance from its `initialConfig`.
 const fastifyRoutings = new WeakMap<object, HttpRouting>()
 
-/** `ip` of a grpc-js `getPeer()` (`ip:port`), or `undefined`. */
-function peerAddress(peer: string): string | undefined {
-  const colon = peer.lastIndexOf(':')
-  return colon > 0 ? peer.slice(0, colon).replace(/^\[|\]$/g, '') : undefined
-}
-
 /**
  * The operation hints of an HTTP request, after routing (guards run once the platform chose the
  * handler): the route template, and how the platform's router matches paths.
@@ -171,7 +165,7 @@ export class SvidkitGuard implements CanActivate {
             method: call.getPath(),
             metadata: call.metadata,
             socket,
-            peerAddress: socket ? socket.remoteAddress : peerAddress(call.getPeer()),
+            peer: call.getPeer(),
           }),
           route.verify,
         )

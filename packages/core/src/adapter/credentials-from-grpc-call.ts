@@ -37,8 +37,19 @@ export interface GrpcCallCredentialsInput {
   readonly metadata: GrpcMetadataLike
   /** The TLS socket of the call's connection (its peer chain is verified once per connection). */
   readonly socket?: TlsSocketLike | undefined
-  /** The direct peer's address; default `socket.remoteAddress`. */
+  /** The direct peer's address; default `socket.remoteAddress`, else the address part of `peer`. */
   readonly peerAddress?: string | undefined
+  /** grpc-js `call.getPeer()` (`ip:port`, `[ip6]:port` or `ip6:port`): the last resort for the address. */
+  readonly peer?: string | undefined
+}
+
+/** The address part of a grpc-js `getPeer()` string, without IPv6 brackets; `undefined` if none. */
+function addressOfPeer(peer: string | undefined): string | undefined {
+  if (typeof peer !== 'string') return undefined
+  const colon = peer.lastIndexOf(':')
+  if (colon <= 0) return undefined
+  const host = peer.slice(0, colon)
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
 }
 
 /**
@@ -52,7 +63,12 @@ export interface GrpcCallCredentialsInput {
  * @example
  * ```ts
  * import { credentialsFromGrpcCall } from '@svidkit/core/adapter'
- * const credentials = credentialsFromGrpcCall(verifier, { method: call.getPath(), metadata: call.metadata, socket })
+ * const credentials = credentialsFromGrpcCall(verifier, {
+ *   method: call.getPath(),
+ *   metadata: call.metadata,
+ *   socket,
+ *   peer: call.getPeer(),
+ * })
  * const { caller } = await verifier.verifyCaller(credentials)
  * ```
  */
@@ -73,7 +89,7 @@ export function credentialsFromGrpcCall(
   return {
     operation: { kind: 'grpc', method: call.method },
     socket,
-    peerAddress: call.peerAddress ?? socket?.remoteAddress,
+    peerAddress: call.peerAddress ?? socket?.remoteAddress ?? addressOfPeer(call.peer),
     authorization: read(authorization),
     xfcc: read(xfcc),
     forwardedCert: read(forwardedCert),

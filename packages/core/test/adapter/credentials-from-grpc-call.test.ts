@@ -63,6 +63,18 @@ describe('credentialsFromGrpcCall', () => {
     ])
   })
 
+  test("the peer address falls back to grpc-js's getPeer() string, IPv6 brackets removed", () => {
+    const verifier = createCallerVerifier({ bundles, audit: false })
+    const md = metadata({})
+    const address = (input: { peer?: string; peerAddress?: string }) =>
+      credentialsFromGrpcCall(verifier, { method: '/a.B/C', metadata: md, ...input }).peerAddress
+    expect(address({ peer: '127.0.0.2:50051' })).toBe('127.0.0.2')
+    expect(address({ peer: '[::1]:50051' })).toBe('::1')
+    expect(address({ peer: '::ffff:10.0.0.7:50051' })).toBe('::ffff:10.0.0.7')
+    expect(address({ peer: 'unknown' })).toBeUndefined()
+    expect(address({ peer: '127.0.0.2:1', peerAddress: '10.0.0.9' })).toBe('10.0.0.9')
+  })
+
   test('verifyCaller refuses what it extracted like any other request (a repeated authorization)', () => {
     const verifier = createCallerVerifier({ bundles, jwt: { audience: 'orders' }, audit: false })
     const md = metadata({ authorization: ['Bearer a.b.c', 'Bearer d.e.f'] })
