@@ -41,14 +41,19 @@ describeWith(['spireServer', 'spireAgent'])('agent loss under load against SPIRE
   })
 
   it('3 restarts under load, then past expiry: nothing served on an expired SVID, bounded recovery, fail closed, recovery without a restart', async () => {
+    let startedAt = 0
     let readyAt = 0
     const control: AgentControl = {
       address: agent.address,
+      get startedAt() {
+        return startedAt
+      },
       get readyAt() {
         return readyAt
       },
       kill: () => agent.kill('SIGKILL'),
       restart: async () => {
+        startedAt = Date.now()
         await agent.restart() // resolves once `spire-agent healthcheck` passes
         readyAt = Date.now()
       },

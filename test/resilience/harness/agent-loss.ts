@@ -23,6 +23,8 @@ import { startWorkloads, type Workloads } from './workloads.js'
  */
 export interface AgentControl {
   readonly address: string
+  /** When the last restart began (before the process was spawned), ms since the epoch. */
+  readonly startedAt: number
   /** When the agent last came back (serving again), ms since the epoch. */
   readonly readyAt: number
   /** Kills it with SIGKILL and waits for the exit. */
@@ -55,7 +57,11 @@ export interface AgentLossOptions {
 export interface RecoverySample {
   readonly restart: number
   readonly source: string
-  /** ms from the agent's return to the source's first update. */
+  /**
+   * ms from the agent's return to the source's first update from the new process. An update that
+   * arrived before the readiness check reported it (a source reconnected between two polls of
+   * `spire-agent healthcheck`) counts as 0.
+   */
   readonly ms: number
 }
 
@@ -140,14 +146,19 @@ export async function runAgentLoss(o: AgentLossOptions): Promise<AgentLossReport
     const recovery: RecoverySample[] = []
     const recoveryBoundMs = 2 * o.backoff.maxMs + 1000
     const waitRecovery = async (restart: number): Promise<void> => {
+      // Any update since the process was spawned came from the new agent. Counting only those after
+      // `readyAt` missed a JwtSource that had reconnected before the readiness check saw the agent:
+      // its bundles do not change, so no second update comes.
+      const started = agent.startedAt
       const back = agent.readyAt
       for (const name of Object.keys(updates)) {
         await until(
-          () => updates[name]!.some((t) => t >= back),
+          () => updates[name]!.some((t) => t >= started),
           recoveryBoundMs + 30_000,
           `${name} to update after restart ${restart}`,
         )
-        recovery.push({ restart, source: name, ms: updates[name]!.find((t) => t >= back)! - back })
+        const first = updates[name]!.find((t) => t >= started)!
+        recovery.push({ restart, source: name, ms: Math.max(0, first - back) })
       }
     }
 

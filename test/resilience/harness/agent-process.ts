@@ -25,6 +25,8 @@ export class AgentProcess {
   readonly address: string
   readonly #config: string
   #child: ChildProcess | undefined
+  /** When the last start began (before the spawn), ms since the epoch. */
+  startedAt = 0
   /** When the agent last became ready (its JSON line), ms since the epoch. */
   readyAt = 0
   starts = 0
@@ -62,6 +64,7 @@ export class AgentProcess {
   /** Starts the process and resolves once it serves (bounded: 20 s). */
   async restart(): Promise<void> {
     if (this.#child) throw new Error('the agent is running')
+    this.startedAt = Date.now()
     const child = spawn(
       process.execPath,
       [BIN, 'agent', '--config', this.#config, '--ca-dir', join(this.dir, 'ca'), '--json'],
