@@ -37,6 +37,7 @@ export default defineConfig({
             'packages/fastify/test/**/*.test.ts',
             'packages/express/test/**/*.test.ts',
             'packages/grpc/test/**/*.test.ts',
+            'packages/connect/test/**/*.test.ts',
             'packages/nestjs/test/**/*.test.ts',
           ],
         },
