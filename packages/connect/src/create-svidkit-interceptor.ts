@@ -2,10 +2,9 @@ import type { Interceptor } from '@connectrpc/connect'
 import {
   type CompiledRoute,
   callerVerifierFrom,
-  compileRoute,
+  compileMethods,
   credentialsFromNodeRequest,
   type RouteMode,
-  type RouteRequirement,
 } from '@svidkit/core/adapter'
 import type { CallerVerifier, VerifiedCall } from '@svidkit/core/caller'
 import { OptionsError } from '@svidkit/core/errors'
@@ -31,7 +30,6 @@ export interface SvidkitInterceptor extends Interceptor {
 }
 
 const MODES: readonly RouteMode[] = ['required', 'optional', 'none']
-const METHOD = /^\/[^/*]+\/(?:\*|[^/*]+)$/
 
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/connect: ${reason}`)
@@ -92,34 +90,17 @@ export function createSvidkitInterceptor(options: SvidkitInterceptorOptions): Sv
   if (typeof options !== 'object' || options === null) bad('options must be an object')
   const defaultMode = options.defaultMode ?? 'required'
   if (!MODES.includes(defaultMode)) bad('defaultMode must be "required", "optional" or "none"')
-  const methods = options.methods ?? {}
-  if (typeof methods !== 'object' || methods === null || Array.isArray(methods))
-    bad('methods must be an object')
-  const { methods: _m, defaultMode: _d, ...verifierInput } = options
+  const { methods, defaultMode: _d, ...verifierInput } = options
   const verifier = callerVerifierFrom(verifierInput, {}, '@svidkit/connect')
-
   // Compiled once, now: a bad method name or requirement throws here, not on the first call.
-  const compiled = new Map<string, CompiledRoute>()
-  for (const [method, spec] of Object.entries(methods)) {
-    if (!METHOD.test(method))
-      bad(`"${method}" is not a full method ("/package.Service/Method" or "/package.Service/*")`)
-    compiled.set(
-      method,
-      compileRoute(spec as RouteRequirement, verifier, {
-        defaultMode,
-        what: `@svidkit/connect: methods["${method}"]`,
-      }),
-    )
-  }
-  const fallback = compileRoute(undefined, verifier, { defaultMode })
+  const { routeOf } = compileMethods(methods, verifier, { defaultMode, what: '@svidkit/connect' })
   // Resolved once per method descriptor (the router's own objects, the same on every call).
   const targets = new WeakMap<object, Target>()
   const targetOf = (service: { readonly typeName: string }, desc: { readonly name: string }): Target => {
     let target = targets.get(desc)
     if (target === undefined) {
       const method = `/${service.typeName}/${desc.name}`
-      const route = compiled.get(method) ?? compiled.get(`/${service.typeName}/*`) ?? fallback
-      target = { method, route }
+      target = { method, route: routeOf(method) }
       targets.set(desc, target)
     }
     return target
