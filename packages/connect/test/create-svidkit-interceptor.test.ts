@@ -2,6 +2,7 @@
 // (certificates requested, verified per call), every protocol (Connect, gRPC, gRPC-web) and call kind,
 // per-method requirements, the global policy, JWT-SVIDs, fail-closed behaviour, the caller in context
 // values, and options validated when the interceptor is created.
+import http2 from 'node:http2'
 import { Code, ConnectError, createContextValues, type Interceptor } from '@connectrpc/connect'
 import {
   callerKey,
@@ -18,6 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import {
   type Events,
   echoClient,
+  HOST,
   json,
   type Protocol,
   type Reply,
@@ -370,5 +372,60 @@ describe('options are validated when the interceptor is created', () => {
     const second = createSvidkitInterceptor({ verifier: first.verifier })
     expect(second.verifier).toBe(first.verifier)
     expect(first.verifier.channels).toEqual(['mtls'])
+  })
+})
+
+describe('the operation comes from the method descriptor, not the URL', () => {
+  /** One raw Connect unary call on HTTP/2 to `path`, as the web workload; resolves to the HTTP status. */
+  function raw(port: number, path: string): Promise<number> {
+    return within(
+      new Promise<number>((resolve, reject) => {
+        const session = http2.connect(`https://${HOST}:${port}`, {
+          ca: ca.certificate.toString(),
+          cert: web.certificatesPem,
+          key: web.privateKeyPem,
+          checkServerIdentity: () => undefined,
+        })
+        session.on('error', reject)
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': path,
+          'content-type': 'application/json',
+          'connect-protocol-version': '1',
+        })
+        stream.on('response', (headers) => {
+          stream.resume()
+          stream.on('end', () => {
+            session.close()
+            resolve(Number(headers[':status']))
+          })
+        })
+        stream.on('error', reject)
+        stream.end('{}')
+      }),
+      5000,
+      `POST ${path}`,
+    )
+  }
+
+  test('no other spelling of a denied method reaches its handler', async () => {
+    const { port, events } = await start({ methods: { [UNARY]: { callers: [ADMIN] } } })
+    expect(await raw(port, UNARY)).toBe(403)
+    for (const path of [
+      '/svidkit.test.Echo/unary',
+      '/svidkit.test.echo/Unary',
+      '/Svidkit.Test.Echo/Unary',
+      '/svidkit.test.Echo/Unary/',
+      '//svidkit.test.Echo/Unary',
+      '/svidkit.test.Echo//Unary',
+      '/svidkit.test.Echo/Unary;x',
+      '/svidkit.test.Echo/%55nary',
+      '/svidkit.test.Echo/Unary%2F',
+      '/svidkit.test.Echo/Unary?connect=v1',
+      '/x/../svidkit.test.Echo/Unary',
+    ]) {
+      expect([403, 404], path).toContain(await raw(port, path))
+    }
+    expect(events).toEqual([])
   })
 })
