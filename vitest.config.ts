@@ -69,6 +69,26 @@ export default defineConfig({
         },
       },
       {
+        // Connect 2.0.2, the oldest release @svidkit/connect supports (the first whose gRPC and gRPC-web
+        // handlers send an error's metadata, so the svidkit code, in the trailers), installed in
+        // test/connect-2-0 so connect-node resolves that connect as its peer: every `@connectrpc/*`
+        // import of the tests and of @svidkit/connect resolves there, as in an application on 2.0.2.
+        extends: true,
+        resolve: {
+          alias: [
+            {
+              find: /^@connectrpc\/(connect|connect-node)(\/.*)?$/,
+              replacement: `${fileURLToPath(new URL('test/connect-2-0/node_modules/@connectrpc', import.meta.url))}/$1$2`,
+            },
+          ],
+        },
+        test: {
+          name: 'connect-2.0.2',
+          include: ['packages/connect/test/**/*.test.ts', 'test/e2e/connect.test.ts'],
+          env: { SVIDKIT_CONNECT: '2.0.2' },
+        },
+      },
+      {
         // NestJS 11 (the last 11.x), installed under its own names in test/nest-11 so its packages
         // resolve each other as peers: every `@nestjs/*` import of the tests and of @svidkit/nestjs
         // resolves there, as it would in an application on Nest 11.

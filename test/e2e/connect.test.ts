@@ -1,7 +1,10 @@
 // The caller-scenario table over a real connect-node server with @svidkit/connect's interceptor,
 // twice: as gRPC calls (HTTP/2, the JSON codec of gRPC) and as Connect protocol calls (HTTPS/1.1,
 // JSON). Then connect-node's own client transports (Connect over HTTP/2, gRPC, gRPC-web over
-// HTTP/1.1) against the same server, as an application would call it.
+// HTTP/1.1) against the same server, as an application would call it. Run with Connect 2.3 here
+// (project e2e) and with 2.0.2, the oldest supported release (project connect-2.0.2).
+import { readFileSync, realpathSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import { toJson } from '@bufbuild/protobuf'
 import { type Struct, StructSchema } from '@bufbuild/protobuf/wkt'
 import { type CallOptions, Code, ConnectError, createClient, type Transport } from '@connectrpc/connect'
@@ -20,8 +23,30 @@ import { createFixtures, type Fixtures, SELF, WEB } from './harness/fixtures.js'
 import { grpcJsonClient } from './harness/grpc-client.js'
 import { runScenarios } from './harness/run-scenarios.js'
 
-runScenarios(connectAdapter('@svidkit/connect, gRPC protocol (HTTP/2)', grpcJsonClient))
-runScenarios(connectAdapter('@svidkit/connect, Connect protocol (HTTP/1.1)', connectClient))
+const oldest = process.env.SVIDKIT_CONNECT === '2.0.2'
+
+test('the Connect version under test', async () => {
+  // The project connect-2.0.2 points @connectrpc/* at test/connect-2-0; the others use test/e2e's own.
+  const dir = new URL(
+    oldest ? '../connect-2-0/node_modules/@connectrpc/connect/' : 'node_modules/@connectrpc/connect/',
+    import.meta.url,
+  )
+  const { version } = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { version: string }
+  expect(version).toBe(oldest ? '2.0.2' : '2.3.0')
+  // The ConnectError these tests (and @svidkit/connect) see is that release's own class (its ES module
+  // build, or its CommonJS one where the alias resolves the folder through its \`main\`).
+  const builds = await Promise.all(
+    ['esm', 'cjs'].map(async (kind) => {
+      const file = pathToFileURL(`${realpathSync(dir)}/dist/${kind}/index.js`).href
+      return ((await import(file)) as { ConnectError: unknown }).ConnectError
+    }),
+  )
+  expect(builds).toContain(ConnectError)
+})
+
+const on = `connect-node ${oldest ? '2.0.2' : '2.3.0'}`
+runScenarios(connectAdapter(`@svidkit/connect on ${on}, gRPC protocol (HTTP/2)`, grpcJsonClient))
+runScenarios(connectAdapter(`@svidkit/connect on ${on}, Connect protocol (HTTP/1.1)`, connectClient))
 
 /** The two methods these calls use, typed (the service is built at runtime, so its client is not). */
 type RoutesClient = Record<'whoami' | 'scoped', (request: object, options?: CallOptions) => Promise<Struct>>
