@@ -45,7 +45,8 @@ interface Target {
  * every call, whatever its protocol (Connect, gRPC, gRPC-web) and kind (unary or streaming), before
  * the handler runs or reads a request message, it:
  * 1. extracts the call's credentials from the Node request that {@link svidkitContextValues} kept
- *    (core's `credentialsFromNodeRequest`: the TLS socket and its peer certificate, the peer address,
+ *    (core's `credentialsFromNodeRequest`: the TLS connection and its peer certificate, verified once
+ *    per connection (HTTP/2 included), the peer address,
  *    `authorization` (JWT-SVID or OIDC), and `x-forwarded-client-cert` / forwarded-certificate
  *    headers from a trusted proxy such as Envoy, as configured), with the operation
  *    `{ kind: 'grpc', method: '/package.Service/Method' }`;
@@ -123,6 +124,11 @@ export function createSvidkitInterceptor(options: SvidkitInterceptorOptions): Sv
         }
         const credentials = credentialsFromNodeRequest(verifier, request)
         credentials.operation = { kind: 'grpc', method }
+        // HTTP/2: the session's socket, one object per connection, where the request's own `socket` is a
+        // new proxy per stream. Core remembers a connection's verified peer by that object, so the
+        // client chain is verified once per connection, not on every call.
+        const session = (request as { stream?: { session?: { socket?: object } } }).stream?.session
+        if (session?.socket) credentials.socket = session.socket as typeof credentials.socket
         result = await verifier.verifyCaller(credentials, route.verify)
       } catch (err) {
         throw toConnectError(err)

@@ -429,3 +429,34 @@ describe('the operation comes from the method descriptor, not the URL', () => {
     expect(events).toEqual([])
   })
 })
+
+describe('the client chain is verified once per connection', () => {
+  test.each(['requested', 'required'] as const)(
+    'clientCertificate %s: many calls on one HTTP/2 connection, at most one chain verification',
+    async (clientCertificate) => {
+      let lookups = 0
+      const set = ca.bundleSet()
+      const counted = {
+        getX509BundleForTrustDomain: (td: Parameters<typeof set.getX509BundleForTrustDomain>[0]) => {
+          lookups++
+          return set.getX509BundleForTrustDomain(td)
+        },
+      }
+      const server = await startServer({
+        svid: serverSvid,
+        bundles: set,
+        interceptors: [createSvidkitInterceptor({ bundles: counted, audit: false })],
+        contextValues: svidkitContextValues,
+        clientCertificate,
+      })
+      cleanup.push(() => server.close())
+      const c = client(server.port, 'grpc', web)
+      for (let i = 0; i < 20; i++) {
+        expect(await unary(c)).toEqual({ ok: true, value: { caller: `${WEB} via mtls` } })
+      }
+      // `requested`: verified by the interceptor on the first call; `required`: in the handshake, by
+      // the listener (the interceptor reads that caller and looks up no bundle).
+      expect(lookups).toBe(clientCertificate === 'requested' ? 1 : 0)
+    },
+  )
+})

@@ -158,6 +158,8 @@ export async function startServer(options: {
   contextValues?: (req: http2.Http2ServerRequest | import('node:http').IncomingMessage) => ContextValues
   events?: Events
   reply?: Reply
+  /** The listener's client-certificate mode (default `requested`: the interceptor verifies). */
+  clientCertificate?: 'required' | 'requested'
 }): Promise<{ port: number; close(): Promise<void> }> {
   const source = new StaticSource({ svid: options.svid, bundles: options.bundles })
   const handler = connectNodeAdapter({
@@ -165,7 +167,10 @@ export async function startServer(options: {
     interceptors: options.interceptors,
     ...(options.contextValues ? { contextValues: options.contextValues } : {}),
   })
-  const mtls = createMtlsServerConfig({ source, clientCertificate: 'requested' })
+  const mtls =
+    options.clientCertificate === 'required'
+      ? createMtlsServerConfig({ source, authorize: () => true })
+      : createMtlsServerConfig({ source, clientCertificate: 'requested' })
   const server = mtls.attach(http2.createSecureServer({ ...mtls.serverOptions, allowHTTP1: true }, handler))
   const sessions = new Set<http2.ServerHttp2Session>()
   server.on('session', (s) => {
