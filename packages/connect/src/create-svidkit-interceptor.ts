@@ -124,11 +124,6 @@ export function createSvidkitInterceptor(options: SvidkitInterceptorOptions): Sv
         }
         const credentials = credentialsFromNodeRequest(verifier, request)
         credentials.operation = { kind: 'grpc', method }
-        // HTTP/2: the session's socket, one object per connection, where the request's own `socket` is a
-        // new proxy per stream. Core remembers a connection's verified peer by that object, so the
-        // client chain is verified once per connection, not on every call.
-        const session = (request as { stream?: { session?: { socket?: object } } }).stream?.session
-        if (session?.socket) credentials.socket = session.socket as typeof credentials.socket
         result = await verifier.verifyCaller(credentials, route.verify)
       } catch (err) {
         throw toConnectError(err)
