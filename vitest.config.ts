@@ -37,6 +37,7 @@ export default defineConfig({
             'packages/fastify/test/**/*.test.ts',
             'packages/express/test/**/*.test.ts',
             'packages/grpc/test/**/*.test.ts',
+            'packages/connect/test/**/*.test.ts',
             'packages/nestjs/test/**/*.test.ts',
           ],
         },
@@ -65,6 +66,26 @@ export default defineConfig({
           name: 'grpc-js-1.11',
           include: ['packages/grpc/test/**/*.test.ts', 'test/e2e/grpc.test.ts'],
           env: { SVIDKIT_GRPC_JS: '1.11' },
+        },
+      },
+      {
+        // Connect 2.0.2, the oldest release @svidkit/connect supports (the first whose gRPC and gRPC-web
+        // handlers send an error's metadata, so the svidkit code, in the trailers), installed in
+        // test/connect-2-0 so connect-node resolves that connect as its peer: every `@connectrpc/*`
+        // import of the tests and of @svidkit/connect resolves there, as in an application on 2.0.2.
+        extends: true,
+        resolve: {
+          alias: [
+            {
+              find: /^@connectrpc\/(connect|connect-node)(\/.*)?$/,
+              replacement: `${fileURLToPath(new URL('test/connect-2-0/node_modules/@connectrpc', import.meta.url))}/$1$2`,
+            },
+          ],
+        },
+        test: {
+          name: 'connect-2.0.2',
+          include: ['packages/connect/test/**/*.test.ts', 'test/e2e/connect.test.ts'],
+          env: { SVIDKIT_CONNECT: '2.0.2' },
         },
       },
       {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 
 const out = []
-for (const pkg of ['core', 'testing', 'fastify', 'express', 'grpc', 'nestjs', 'cli']) {
+for (const pkg of ['core', 'testing', 'fastify', 'express', 'grpc', 'connect', 'nestjs', 'cli']) {
   const pj = JSON.parse(readFileSync(`packages/${pkg}/package.json`, 'utf8'))
   for (const entry of Object.values(pj.svidkit.entries)) {
     const file = `packages/${pkg}/${entry}`

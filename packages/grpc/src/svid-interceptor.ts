@@ -6,12 +6,10 @@ import {
 } from '@grpc/grpc-js'
 import {
   attempt,
-  type CompiledRoute,
   callerVerifierFrom,
-  compileRoute,
+  compileMethods,
   credentialsFromGrpcCall,
   type RouteMode,
-  type RouteRequirement,
 } from '@svidkit/core/adapter'
 import type { CallerVerifier } from '@svidkit/core/caller'
 import { OptionsError, toGrpcStatus } from '@svidkit/core/errors'
@@ -35,7 +33,6 @@ export interface SvidInterceptor extends ServerInterceptor {
 }
 
 const MODES: readonly RouteMode[] = ['required', 'optional', 'none']
-const METHOD = /^\/[^/*]+\/(?:\*|[^/*]+)$/
 
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/grpc: ${reason}`)
@@ -94,35 +91,10 @@ export function svidInterceptor(options: SvidInterceptorOptions): SvidIntercepto
   if (typeof options !== 'object' || options === null) bad('options must be an object')
   const defaultMode = options.defaultMode ?? 'required'
   if (!MODES.includes(defaultMode)) bad('defaultMode must be "required", "optional" or "none"')
-  const methods = options.methods ?? {}
-  if (typeof methods !== 'object' || methods === null) bad('methods must be an object')
-  const { methods: _m, defaultMode: _d, ...verifierInput } = options
+  const { methods, defaultMode: _d, ...verifierInput } = options
   const verifier = callerVerifierFrom(verifierInput, {}, '@svidkit/grpc')
-
   // Compiled once, now: a bad method name or requirement throws here, not on the first call.
-  const compiled = new Map<string, CompiledRoute>()
-  for (const [method, spec] of Object.entries(methods)) {
-    if (!METHOD.test(method))
-      bad(`"${method}" is not a full method ("/package.Service/Method" or "/package.Service/*")`)
-    compiled.set(
-      method,
-      compileRoute(spec as RouteRequirement, verifier, {
-        defaultMode,
-        what: `@svidkit/grpc: methods["${method}"]`,
-      }),
-    )
-  }
-  const fallback = compileRoute(undefined, verifier, { defaultMode })
-  // Resolved once per method grpc-js routes (interceptors only run for registered methods).
-  const resolved = new Map<string, CompiledRoute>()
-  const routeOf = (path: string): CompiledRoute => {
-    let route = resolved.get(path)
-    if (route === undefined) {
-      route = compiled.get(path) ?? compiled.get(`${path.slice(0, path.lastIndexOf('/'))}/*`) ?? fallback
-      resolved.set(path, route)
-    }
-    return route
-  }
+  const { routeOf } = compileMethods(methods, verifier, { defaultMode, what: '@svidkit/grpc' })
 
   const refuse = (call: ServerInterceptingCallInterface, err: unknown): void => {
     try {

@@ -2,7 +2,10 @@
 // call over TLS (node:http2 on a tls.connect socket: a fresh connection per call, the scenario's client
 // certificate, its source address — which grpc-js clients cannot choose — and its headers as metadata),
 // and the outcome comes back HTTP-shaped through core's status table: `grpc-status` must be the gRPC
-// status of the error code in `grpc-message`, and then the HTTP status of that code is reported.
+// status of the error code (the `svidkit-error-code` trailer when the server sends one, as
+// @svidkit/connect does, else the start of `grpc-message`, as @svidkit/grpc writes it), and then the
+// HTTP status of that code is reported. Messages are JSON: `application/grpc` for grpc-js servers
+// (their JSON serializers), `application/grpc+json` for Connect servers (`grpcJsonClient`).
 
 import { connect as http2Connect } from 'node:http2'
 import { connect as tlsConnect } from 'node:tls'
@@ -46,18 +49,26 @@ function frame(payload: Buffer): Buffer {
 /** An outcome that does not fit the status table shows as an impossible HTTP status. */
 const MISMATCH = 900
 
-function toResponse(grpcStatus: number, message: string, data: Buffer): ClientResponse {
+function toResponse(grpcStatus: number, message: string, data: Buffer, svidkitCode?: string): ClientResponse {
   if (grpcStatus === 0) {
     const body = data.length >= 5 ? JSON.parse(data.subarray(5).toString('utf8')) : null
     return { status: 200, headers: {}, body }
   }
-  const code = message.slice(0, message.indexOf(':'))
+  const code = svidkitCode ?? message.slice(0, message.indexOf(':'))
   const entry = statusTable[code as ErrorCode] as (typeof statusTable)[ErrorCode] | undefined
   const status = entry?.grpc === grpcStatus ? entry.http : MISMATCH + grpcStatus
   return { status, headers: {}, body: { statusCode: status, code, message, grpcStatus } }
 }
 
-function send(baseUrl: string, req: ClientRequest, ca: readonly string[]): Promise<ClientResponse> {
+const sender = (contentType: string) => (baseUrl: string, req: ClientRequest, ca: readonly string[]) =>
+  send(contentType, baseUrl, req, ca)
+
+function send(
+  contentType: string,
+  baseUrl: string,
+  req: ClientRequest,
+  ca: readonly string[],
+): Promise<ClientResponse> {
   const url = new URL(baseUrl)
   const host = url.hostname
   const port = Number(url.port)
@@ -94,7 +105,7 @@ function send(baseUrl: string, req: ClientRequest, ca: readonly string[]): Promi
     const stream = session.request({
       ':method': 'POST',
       ':path': grpcMethodOf(req.path),
-      'content-type': 'application/grpc',
+      'content-type': contentType,
       te: 'trailers',
       ...(req.headers as Record<string, string | string[]>),
     })
@@ -114,11 +125,23 @@ function send(baseUrl: string, req: ClientRequest, ca: readonly string[]): Promi
       const status = trailers['grpc-status'] ?? headers['grpc-status']
       if (status === undefined) return done(new Error(`no grpc-status (HTTP ${String(headers[':status'])})`))
       const message = decodeURIComponent(String(trailers['grpc-message'] ?? headers['grpc-message'] ?? ''))
-      done(undefined, toResponse(Number(status), message, Buffer.concat(chunks)))
+      const svidkitCode = trailers['svidkit-error-code'] ?? headers['svidkit-error-code']
+      done(
+        undefined,
+        toResponse(
+          Number(status),
+          message,
+          Buffer.concat(chunks),
+          svidkitCode === undefined ? undefined : String(svidkitCode),
+        ),
+      )
     })
     stream.end(frame(Buffer.from('{}')))
   })
 }
 
 /** Real gRPC over TLS, reported HTTP-shaped; no HTTP response headers to check. */
-export const grpcClient: E2eClient = { send, httpHeaders: false }
+export const grpcClient: E2eClient = { send: sender('application/grpc'), httpHeaders: false }
+
+/** The same with the JSON codec of gRPC (`application/grpc+json`), which Connect servers speak. */
+export const grpcJsonClient: E2eClient = { send: sender('application/grpc+json'), httpHeaders: false }

@@ -2,6 +2,9 @@
 // ES module and as CommonJS) and bundler, without skipLibCheck: our declarations must hold up as users
 // compile them. Never run.
 import https from 'node:https'
+import type { HandlerContext } from '@connectrpc/connect'
+import { connectNodeAdapter } from '@connectrpc/connect-node'
+import { callerOf, createSvidkitInterceptor, svidkitContextValues } from '@svidkit/connect'
 import {
   type Caller,
   createCallerVerifier,
@@ -56,3 +59,20 @@ export function codeOf(err: SvidkitError): ErrorCode {
 
 export const verifier = createCallerVerifier({ bundles: [] })
 export const seen: AuditEvent['decision'][] = ['allow', 'deny']
+
+export function connectHandler(bundles: ReturnType<TestCA['bundleSet']>) {
+  const who = (ctx: HandlerContext): string => {
+    const caller = callerOf(ctx)
+    return caller.channel === 'oidc' ? caller.principal.sub : caller.spiffeId.toString()
+  }
+  return {
+    who,
+    handler: connectNodeAdapter({
+      routes: () => undefined,
+      interceptors: [
+        createSvidkitInterceptor({ bundles, methods: { '/grpc.health.v1.Health/*': { public: true } } }),
+      ],
+      contextValues: svidkitContextValues,
+    }),
+  }
+}

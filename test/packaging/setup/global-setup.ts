@@ -110,6 +110,10 @@ export default function setup(project: TestProject): () => void {
       pin('@nestjs/microservices'),
       pin('reflect-metadata'),
       pin('rxjs'),
+      // @svidkit/connect's peer, and the Connect server and runtime its users have with it.
+      pin('@connectrpc/connect'),
+      pin('@connectrpc/connect-node'),
+      pin('@bufbuild/protobuf'),
     ],
     consumer,
     npmEnv(),

@@ -22,6 +22,16 @@ export interface NodeHttpRequestLike {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
   readonly headersDistinct?: Readonly<Record<string, string[] | undefined>>
   readonly socket?: (TlsSocketLike & { readonly remoteAddress?: string | undefined }) | null | undefined
+  /** HTTP/2 compat requests: the stream, whose session's socket is one object per connection. */
+  readonly stream?:
+    | {
+        readonly session?:
+          | {
+              readonly socket?: (TlsSocketLike & { readonly remoteAddress?: string | undefined }) | undefined
+            }
+          | undefined
+      }
+    | undefined
 }
 
 /**
@@ -43,7 +53,8 @@ export interface HttpOperationHints {
 }
 
 /**
- * The credentials of a Node HTTP request for `verifier`: the socket and peer address, and only the
+ * The credentials of a Node HTTP request for `verifier`: the socket (on HTTP/2, the connection's,
+ * one object per connection) and peer address, and only the
  * headers its accepted channels read (`verifier.headers`: `authorization`, every
  * `x-forwarded-client-cert` line, the forwarded-certificate headers), plus the operation.
  *
@@ -71,7 +82,10 @@ export function credentialsFromNodeRequest(
       : raw !== undefined
         ? headerLines(raw, name)
         : (request.headersDistinct?.[name] ?? request.headers[name])
-  const socket = request.socket ?? undefined
+  // HTTP/2: the session's socket, where the request's own `socket` is a new proxy per stream. The
+  // pipeline remembers a connection's verified peer by this object, so a client chain is verified
+  // once per connection, not on every request.
+  const socket = request.stream?.session?.socket ?? request.socket ?? undefined
   const h = verifier.headers
   return {
     operation: httpOperation(request, hints),

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http'
+import { createServer as createHttp2Server, connect as http2Connect } from 'node:http2'
 import { type AddressInfo, connect } from 'node:net'
 import { credentialsFromNodeRequest, httpOperation } from '@svidkit/core/adapter'
 import { BundleSet } from '@svidkit/core/bundle'
@@ -31,6 +32,37 @@ describe('credentialsFromNodeRequest', () => {
       authorization: 'Bearer t',
       xfcc: ['a', 'b'],
     })
+  })
+
+  test("HTTP/2: one socket per connection (the session's), where each request has a socket proxy of its own", async () => {
+    const v = createCallerVerifier({ bundles, mtls: false, jwt: { audience: 'orders' } })
+    const seen: { credentials: unknown; request: unknown; peer: string | undefined }[] = []
+    const server = createHttp2Server((req, res) => {
+      const c = credentialsFromNodeRequest(v, req)
+      seen.push({ credentials: c.socket, request: req.socket, peer: c.peerAddress })
+      res.end('ok')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const client = http2Connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+    try {
+      for (let i = 0; i < 3; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const r = client.request({ ':path': `/orders/${i}` })
+          r.on('error', reject)
+          r.resume()
+          r.on('end', resolve)
+          r.end()
+        })
+      }
+    } finally {
+      client.close()
+      await new Promise((resolve) => server.close(resolve))
+    }
+    expect(seen).toHaveLength(3)
+    expect(seen[0]!.request).not.toBe(seen[1]!.request)
+    expect(seen[1]!.credentials).toBe(seen[0]!.credentials)
+    expect(seen[2]!.credentials).toBe(seen[0]!.credentials)
+    expect(seen.map((s) => s.peer)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1'])
   })
 
   test('credentialsFromNodeRequest on a real Node request: every header line, in order, any case', async () => {

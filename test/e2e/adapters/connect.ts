@@ -1,0 +1,109 @@
+import http2 from 'node:http2'
+import type { AddressInfo } from 'node:net'
+import { create, createFileRegistry, type DescMethod, type DescService, fromJson } from '@bufbuild/protobuf'
+import { FileDescriptorProtoSchema, file_google_protobuf_struct, StructSchema } from '@bufbuild/protobuf/wkt'
+import type { ConnectRouter, HandlerContext } from '@connectrpc/connect'
+import { connectNodeAdapter } from '@connectrpc/connect-node'
+import {
+  callerKey,
+  createSvidkitInterceptor,
+  type RouteRequirement,
+  svidkitContextValues,
+} from '@svidkit/connect'
+import type { CallerVerifierOptions } from '@svidkit/core/caller'
+import { StaticSource } from '@svidkit/core/source'
+import { createMtlsServerConfig } from '@svidkit/core/tls'
+import {
+  callerView,
+  type E2eAdapter,
+  type E2eClient,
+  type E2eRoute,
+  routeAuthSpecOf,
+} from '../harness/adapter.js'
+import { grpcMethodOf } from '../harness/grpc-client.js'
+import { GRPC_POLICY } from './grpc.js'
+
+/**
+ * The table's routes as one Connect service, built at runtime from a FileDescriptorProto (no code
+ * generation): `/whoami` → `svidkit.e2e.Routes/Whoami`, each a unary method from
+ * `google.protobuf.Struct` to `google.protobuf.Struct`, so requests and replies are plain JSON objects
+ * (`{ caller }`) in the Connect protocol's and gRPC's JSON codecs alike.
+ */
+export function routesService(routes: readonly E2eRoute[]): DescService {
+  const methodName = (path: string) => grpcMethodOf(path).split('/')[2]!
+  const file = create(FileDescriptorProtoSchema, {
+    name: 'svidkit/e2e/routes.proto',
+    package: 'svidkit.e2e',
+    dependency: ['google/protobuf/struct.proto'],
+    syntax: 'proto3',
+    service: [
+      {
+        name: 'Routes',
+        method: routes.map((route) => ({
+          name: methodName(route.path),
+          inputType: '.google.protobuf.Struct',
+          outputType: '.google.protobuf.Struct',
+        })),
+      },
+    ],
+  })
+  const registry = createFileRegistry(file, (name) =>
+    name === 'google/protobuf/struct.proto' ? file_google_protobuf_struct : undefined,
+  )
+  return registry.getService('svidkit.e2e.Routes')!
+}
+
+/**
+ * `@svidkit/connect` on a real connect-node server (`connectNodeAdapter` on `http2.createSecureServer`
+ * with HTTP/1.1 allowed), behind core's `createMtlsServerConfig` with the client certificate requested
+ * and verified per call by the interceptor, so every scenario gets a status. The server presents its
+ * X.509-SVID. The table's global policy is given with its paths mapped to methods (`grpcMethods`),
+ * as for `@svidkit/grpc`: the operation is the gRPC method whatever the protocol. `client` picks the
+ * protocol the table speaks: gRPC (`grpcJsonClient`) or Connect (`connectClient`).
+ */
+export function connectAdapter(name: string, client: E2eClient): E2eAdapter {
+  return {
+    name,
+    client,
+    async start(config) {
+      const service = routesService(config.routes)
+      const methods: Record<string, RouteRequirement> = {}
+      for (const route of config.routes) {
+        const spec = routeAuthSpecOf(route.access)
+        if (spec) methods[grpcMethodOf(route.path)] = spec
+      }
+      const verifier: CallerVerifierOptions = config.verifier.authorizer
+        ? { ...config.verifier, authorizer: GRPC_POLICY }
+        : config.verifier
+      const reply = (_req: unknown, ctx: HandlerContext) =>
+        fromJson(StructSchema, { caller: callerView(ctx.values.get(callerKey)) as never })
+      const routes = (router: ConnectRouter) => {
+        for (const method of service.methods as DescMethod[]) router.rpc(method as never, reply as never)
+      }
+      const handler = connectNodeAdapter({
+        routes,
+        interceptors: [createSvidkitInterceptor({ ...verifier, methods })],
+        contextValues: svidkitContextValues,
+      })
+      const source = new StaticSource({ svid: config.svid })
+      const mtls = createMtlsServerConfig({ source, clientCertificate: 'requested' })
+      const server = mtls.attach(
+        http2.createSecureServer({ ...mtls.serverOptions, allowHTTP1: true }, handler),
+      )
+      const sessions = new Set<http2.ServerHttp2Session>()
+      server.on('session', (s) => {
+        sessions.add(s)
+        s.once('close', () => sessions.delete(s))
+      })
+      await new Promise<void>((resolve) => server.listen(0, config.host, resolve))
+      return {
+        url: `https://${config.host}:${(server.address() as AddressInfo).port}`,
+        async close() {
+          for (const s of sessions) s.destroy()
+          await new Promise<void>((resolve) => server.close(() => resolve()))
+          await source.close()
+        },
+      }
+    },
+  }
+}
