@@ -1,7 +1,7 @@
-// Checks shared by every adapter's README test: the error table summarises core's statusTable (every
-// code it names has the status and challenge of its row; every 400/401/403 code is covered), and the
-// Usage snippet is the one test/types/<adapter>-readme.ts type-checks (`readmeUsageCheck`, also used
-// by adapters whose error table is not HTTP's).
+// Checks shared by every adapter's README test: the error table summarises core's statusTable (HTTP
+// adapters: every code it names has the status and challenge of its row, every 400/401/403 code is
+// covered; gRPC-style adapters, `grpcReadmeChecks`: the same by gRPC status), and the Usage snippet
+// is the one test/types/<adapter>-readme.ts type-checks (`readmeUsageCheck`).
 import { readFileSync } from 'node:fs'
 import { type ErrorCode, statusTable } from '@svidkit/core/errors'
 import { expect, test } from 'vitest'
@@ -55,6 +55,71 @@ export function adapterReadmeChecks(readmeUrl: URL, typedSnippetUrl: URL): void 
           row.names.some((n) => (n.endsWith('*') ? code.startsWith(n.slice(0, -1)) : n === code)),
       )
       expect(covered, `${code} (${statusTable[code].http}) is missing from the README`).toBe(true)
+    }
+  })
+
+  readmeUsageCheck(readme, typedSnippetUrl)
+}
+
+/**
+ * The checks of an adapter whose error table is by gRPC status (`| 16 \`UNAUTHENTICATED\` | codes | when |`,
+ * grpc-js and Connect): every code a row names has that status, every code a client can get as 7 or 16
+ * is covered, each row's name is `nameOf(status)` (the framework's own name of the number), and the
+ * Usage snippet is the one `typedSnippetUrl` type-checks.
+ */
+export function grpcReadmeChecks(
+  readmeUrl: URL,
+  typedSnippetUrl: URL,
+  nameOf: (status: number) => string | undefined,
+): void {
+  const readme = readFileSync(readmeUrl, 'utf8')
+
+  function rows() {
+    const section = readme.slice(readme.indexOf('## Errors'), readme.indexOf('## Caveats'))
+    return section
+      .split('\n')
+      .filter((l) => /^\|\s*\d+ `[A-Za-z_]+`\s*\|/.test(l))
+      .map((line) => {
+        const [, status, codes] = line.split('|').map((c) => c.trim())
+        const [number, name] = status!.split(' ')
+        return {
+          grpc: Number.parseInt(number!, 10),
+          name: name!.replaceAll('`', ''),
+          names: [...codes!.matchAll(/`(ERR_[A-Z0-9_]+\*?)`/g)].map((m) => m[1]!),
+        }
+      })
+  }
+
+  const matching = (name: string): ErrorCode[] => {
+    const all = Object.keys(statusTable) as ErrorCode[]
+    return name.endsWith('*') ? all.filter((c) => c.startsWith(name.slice(0, -1))) : [name as ErrorCode]
+  }
+
+  test("every row's status name is the framework's name of its number", () => {
+    for (const row of rows()) expect(row.name, String(row.grpc)).toBe(nameOf(row.grpc))
+  })
+
+  test('every code named in the README error table has its row status', () => {
+    const table = rows()
+    expect(table.length).toBeGreaterThanOrEqual(6)
+    for (const row of table) {
+      for (const name of row.names) {
+        const codes = matching(name)
+        expect(codes.length, name).toBeGreaterThan(0)
+        expect(
+          codes.some((c) => c in statusTable && statusTable[c].grpc === row.grpc),
+          `${name} in the ${row.grpc} row`,
+        ).toBe(true)
+      }
+    }
+    // Completeness for what clients see from authentication and authorization.
+    for (const code of (Object.keys(statusTable) as ErrorCode[]).filter((c) =>
+      [7, 16].includes(statusTable[c].grpc),
+    )) {
+      const covered = table.some(
+        (row) => row.grpc === statusTable[code].grpc && row.names.some((n) => matching(n).includes(code)),
+      )
+      expect(covered, `${code} (${statusTable[code].grpc}) is missing from the README`).toBe(true)
     }
   })
 

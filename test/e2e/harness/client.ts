@@ -2,6 +2,7 @@
 // client certificate, an optional local address (Linux routes all of 127.0.0.0/8 to lo, so a client
 // "from 127.0.0.2" is a different peer to the server), and bounded waits.
 import { request as httpsRequest } from 'node:https'
+import type { PeerCertificate } from 'node:tls'
 import type { TestX509Svid } from '@svidkit/testing'
 
 /** One request of a scenario. */
@@ -25,6 +26,29 @@ export interface ClientResponse {
 
 const TIMEOUT_MS = 5000
 
+/**
+ * The TLS options of every table client (HTTPS, gRPC, Connect) for `req`: trust `ca`, present the
+ * scenario's client certificate, connect from its local address.
+ */
+export function scenarioTls(
+  req: ClientRequest,
+  ca: readonly string[],
+): { ca: string[]; cert?: string; key?: string; localAddress?: string } {
+  return {
+    ca: [...ca],
+    ...(req.certificate ? { cert: req.certificate.certificatesPem, key: req.certificate.privateKeyPem } : {}),
+    ...(req.from ? { localAddress: req.from } : {}),
+  }
+}
+
+/** A `checkServerIdentity` for a server that presents its X.509-SVID: its SPIFFE ID, not a hostname. */
+export function serverIs(spiffeId: string): (host: string, cert: PeerCertificate) => Error | undefined {
+  return (_host, cert) =>
+    cert.subjectaltname?.split(', ').includes(`URI:${spiffeId}`)
+      ? undefined
+      : new Error(`the server is not ${spiffeId}`)
+}
+
 /** Sends `req` to `baseUrl` trusting `ca` (PEM) for the server certificate. */
 export function send(baseUrl: string, req: ClientRequest, ca: readonly string[]): Promise<ClientResponse> {
   const url = new URL(req.path, baseUrl)
@@ -34,11 +58,7 @@ export function send(baseUrl: string, req: ClientRequest, ca: readonly string[])
       {
         method: 'GET',
         agent: false,
-        ca: [...ca],
-        ...(req.certificate
-          ? { cert: req.certificate.certificatesPem, key: req.certificate.privateKeyPem }
-          : {}),
-        ...(req.from ? { localAddress: req.from } : {}),
+        ...scenarioTls(req, ca),
         headers: { accept: 'application/json', ...(req.headers as Record<string, string | string[]>) },
         timeout: TIMEOUT_MS,
         signal: AbortSignal.timeout(TIMEOUT_MS),

@@ -8,7 +8,7 @@
 import { request as httpsRequest } from 'node:https'
 import { type ErrorCode, statusTable } from '@svidkit/core/errors'
 import type { E2eClient } from './adapter.js'
-import type { ClientRequest, ClientResponse } from './client.js'
+import { type ClientRequest, type ClientResponse, scenarioTls, serverIs } from './client.js'
 import { SELF } from './fixtures.js'
 import { grpcMethodOf } from './grpc-client.js'
 
@@ -71,16 +71,8 @@ function send(baseUrl: string, req: ClientRequest, ca: readonly string[]): Promi
       {
         method: 'POST',
         agent: false,
-        ca: [...ca],
-        ...(req.certificate
-          ? { cert: req.certificate.certificatesPem, key: req.certificate.privateKeyPem }
-          : {}),
-        ...(req.from ? { localAddress: req.from } : {}),
-        // The server presents its X.509-SVID: check its SPIFFE ID, not a hostname.
-        checkServerIdentity: (_host, cert) =>
-          cert.subjectaltname?.split(', ').includes(`URI:${SELF}`)
-            ? undefined
-            : new Error(`the server is not ${SELF}`),
+        ...scenarioTls(req, ca),
+        checkServerIdentity: serverIs(SELF),
         headers: {
           'content-type': 'application/json',
           'connect-protocol-version': '1',

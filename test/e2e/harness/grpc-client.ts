@@ -12,7 +12,7 @@ import { connect as tlsConnect } from 'node:tls'
 import type { MethodDefinition } from '@grpc/grpc-js'
 import { type ErrorCode, statusTable } from '@svidkit/core/errors'
 import type { E2eClient } from './adapter.js'
-import type { ClientRequest, ClientResponse } from './client.js'
+import { type ClientRequest, type ClientResponse, scenarioTls, serverIs } from './client.js'
 import { SELF } from './fixtures.js'
 
 const TIMEOUT_MS = 5000
@@ -78,17 +78,9 @@ function send(
         tlsConnect({
           host,
           port,
-          ca: [...ca],
+          ...scenarioTls(req, ca),
           ALPNProtocols: ['h2'],
-          ...(req.certificate
-            ? { cert: req.certificate.certificatesPem, key: req.certificate.privateKeyPem }
-            : {}),
-          ...(req.from ? { localAddress: req.from } : {}),
-          // The server presents its X.509-SVID: check its SPIFFE ID, not a hostname.
-          checkServerIdentity: (_host, cert) =>
-            cert.subjectaltname?.split(', ').includes(`URI:${SELF}`)
-              ? undefined
-              : new Error(`the server is not ${SELF}`),
+          checkServerIdentity: serverIs(SELF),
         }),
     })
     const timer = setTimeout(() => {
