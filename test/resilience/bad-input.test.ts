@@ -3,7 +3,7 @@
 // and accepted rows reach it with the caller the real credential names.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { adapters } from './harness/adapters/index.js'
-import { type BadInputRow, badInputRows } from './harness/bad-input.js'
+import { type BadInputRow, badInputRows, overrideOf } from './harness/bad-input.js'
 import { capture } from './harness/capture.js'
 import { ServedCounter } from './harness/load.js'
 import type { CallOutcome, ResilienceAdapter, RunningService } from './harness/service.js'
@@ -43,7 +43,7 @@ function expectationOf(
   row: BadInputRow,
   adapter: ResilienceAdapter,
 ): BadInputRow['expect'] | 'no-answer' | 'not-sent' {
-  return adapter.transport === 'grpc' && row.grpc ? row.grpc.expect : row.expect
+  return overrideOf(row, adapter.transport)?.expect ?? row.expect
 }
 
 describe.each(adapters.map((a) => [a.name, a] as const))('bad input: %s', (name, adapter) => {
@@ -51,7 +51,7 @@ describe.each(adapters.map((a) => [a.name, a] as const))('bad input: %s', (name,
     const want = expectationOf(row, adapter)
     if (want === 'not-sent') {
       seen.set(row.name, (seen.get(row.name) ?? new Map<string, Answer>()).set(name, 'not-sent'))
-      test.skip(`${row.name} (${row.grpc?.why})`, () => {})
+      test.skip(`${row.name} (${overrideOf(row, adapter.transport)?.why})`, () => {})
       continue
     }
     test(row.name, async () => {
@@ -105,7 +105,7 @@ test('every row answered the same on every adapter of a transport, and on both u
     const row = badInputRows.find((r) => r.name === rowName)!
     expect(byAdapter.size, rowName).toBe(adapters.length)
     const answers = adapters
-      .filter((a) => !(a.transport === 'grpc' && row.grpc))
+      .filter((a) => overrideOf(row, a.transport) === undefined)
       .map((a) => byAdapter.get(a.name))
     for (const a of answers.slice(1)) expect(a, rowName).toEqual(answers[0])
   }

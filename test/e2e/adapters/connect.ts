@@ -24,23 +24,24 @@ import { grpcMethodOf } from '../harness/grpc-client.js'
 import { GRPC_POLICY } from './grpc.js'
 
 /**
- * The table's routes as one Connect service, built at runtime from a FileDescriptorProto (no code
- * generation): `/whoami` → `svidkit.e2e.Routes/Whoami`, each a unary method from
- * `google.protobuf.Struct` to `google.protobuf.Struct`, so requests and replies are plain JSON objects
- * (`{ caller }`) in the Connect protocol's and gRPC's JSON codecs alike.
+ * A Connect service built at runtime from a FileDescriptorProto (no code generation): `typeName`
+ * (`package.Service`) with one unary method per name, each from `google.protobuf.Struct` to
+ * `google.protobuf.Struct`, so requests and replies are plain JSON objects in the Connect protocol's
+ * and gRPC's JSON codecs alike. Also used by the resilience suite's Connect adapter.
  */
-export function routesService(routes: readonly E2eRoute[]): DescService {
-  const methodName = (path: string) => grpcMethodOf(path).split('/')[2]!
+export function structService(typeName: string, methodNames: readonly string[]): DescService {
+  const dot = typeName.lastIndexOf('.')
+  const pkg = typeName.slice(0, dot)
   const file = create(FileDescriptorProtoSchema, {
-    name: 'svidkit/e2e/routes.proto',
-    package: 'svidkit.e2e',
+    name: `${pkg.replaceAll('.', '/')}/service.proto`,
+    package: pkg,
     dependency: ['google/protobuf/struct.proto'],
     syntax: 'proto3',
     service: [
       {
-        name: 'Routes',
-        method: routes.map((route) => ({
-          name: methodName(route.path),
+        name: typeName.slice(dot + 1),
+        method: methodNames.map((name) => ({
+          name,
           inputType: '.google.protobuf.Struct',
           outputType: '.google.protobuf.Struct',
         })),
@@ -50,7 +51,15 @@ export function routesService(routes: readonly E2eRoute[]): DescService {
   const registry = createFileRegistry(file, (name) =>
     name === 'google/protobuf/struct.proto' ? file_google_protobuf_struct : undefined,
   )
-  return registry.getService('svidkit.e2e.Routes')!
+  return registry.getService(typeName)!
+}
+
+/** The table's routes as one Connect service: `/whoami` → `svidkit.e2e.Routes/Whoami`. */
+export function routesService(routes: readonly E2eRoute[]): DescService {
+  return structService(
+    'svidkit.e2e.Routes',
+    routes.map((route) => grpcMethodOf(route.path).split('/')[2]!),
+  )
 }
 
 /**

@@ -37,7 +37,26 @@ export interface BadInputRow {
    * the outcome it must give instead, `'no-answer'` (the transport refuses the stream, nothing reaches
    * a handler) or `'not-sent'` (Node's HTTP/2 client refuses to send it; the row is skipped), and why.
    */
-  readonly grpc?: { readonly expect: BadInputExpectation | 'no-answer' | 'not-sent'; readonly why: string }
+  readonly grpc?: BadInputOverride
+  /**
+   * The same for a Connect service (HTTP/2 on Node's own server, no grpc-js): what HTTP/2 itself changes
+   * (Node's HTTP/2 client and server), not what grpc-js drops.
+   */
+  readonly connect?: BadInputOverride
+}
+
+/** A transport's own outcome for a row, and why. */
+export interface BadInputOverride {
+  readonly expect: BadInputExpectation | 'no-answer' | 'not-sent'
+  readonly why: string
+}
+
+/** The override of `row` for an adapter of `transport`, if any. */
+export function overrideOf(
+  row: BadInputRow,
+  transport: 'http' | 'grpc' | 'connect',
+): BadInputOverride | undefined {
+  return transport === 'grpc' ? row.grpc : transport === 'connect' ? row.connect : undefined
 }
 
 const xfcc = (value: string | Buffer) => ['x-forwarded-client-cert', value] as const
@@ -48,6 +67,24 @@ const utf8 = (text: string) => Buffer.from(text, 'utf8')
 /** grpc-js drops a metadata value that is not printable ASCII before any interceptor runs. */
 const GRPC_DROPS =
   'grpc-js drops a metadata value with a tab or non-ASCII bytes before any interceptor: the credential is absent'
+
+// What HTTP/2 itself does (Node's client and server), the same for grpc-js and Connect services.
+const H2_AUTHORIZATION_ONCE = {
+  expect: 'not-sent',
+  why: 'Node’s HTTP/2 client sends authorization once only',
+} as const
+const H2_JOINS_XFCC = {
+  expect: { status: 401, code: 'ERR_XFCC_MULTIPLE_URIS' },
+  why: 'Node’s HTTP/2 joins repeated fields with ", " into one value: the quote then closes, and the element has two URIs',
+} as const
+const H2_DROPS_BLANKS = {
+  expect: { status: 401, code: 'ERR_CREDENTIALS_MISSING' },
+  why: 'Node’s HTTP/2 server (nghttp2) drops a field value with blanks around it: the credential is absent',
+} as const
+const H2_HEADER_LIST_LIMIT = {
+  expect: 'no-answer',
+  why: 'HTTP/2 refuses the stream: the header list is over its 64 KiB limit',
+} as const
 
 const refused = (status: number, code?: ErrorCode): BadInputExpectation =>
   code === undefined ? { status } : { status, code }
@@ -62,13 +99,15 @@ export const badInputRows: readonly BadInputRow[] = [
       authorization(`Bearer ${await fx.token()}`),
     ],
     expect: refused(400, 'ERR_CREDENTIALS_MALFORMED'),
-    grpc: { expect: 'not-sent', why: 'Node’s HTTP/2 client sends authorization once only' },
+    grpc: H2_AUTHORIZATION_ONCE,
+    connect: H2_AUTHORIZATION_ONCE,
   },
   {
     name: 'two Authorization lines: a valid token and another scheme',
     lines: async (fx) => [authorization(`Bearer ${await fx.token()}`), authorization('Basic dXNlcjpwYXNz')],
     expect: refused(400, 'ERR_CREDENTIALS_MALFORMED'),
-    grpc: { expect: 'not-sent', why: 'Node’s HTTP/2 client sends authorization once only' },
+    grpc: H2_AUTHORIZATION_ONCE,
+    connect: H2_AUTHORIZATION_ONCE,
   },
   // ── duplicate x-forwarded-client-cert lines ───────────────────────────────────────────────────
   {
@@ -82,10 +121,8 @@ export const badInputRows: readonly BadInputRow[] = [
     fromProxy: true,
     lines: async () => [xfcc(`${element(WEB)};Subject="CN=x`), xfcc(`y";URI=${ADMIN}`)],
     expect: refused(401, 'ERR_XFCC_MALFORMED'),
-    grpc: {
-      expect: refused(401, 'ERR_XFCC_MULTIPLE_URIS'),
-      why: 'Node’s HTTP/2 joins repeated fields with ", " into one value: the quote then closes, and the element has two URIs',
-    },
+    grpc: H2_JOINS_XFCC,
+    connect: H2_JOINS_XFCC,
   },
   {
     name: "XFCC from the proxy's address without the proxy's SVID (mTLS on: an address alone never vouches)",
@@ -122,15 +159,14 @@ export const badInputRows: readonly BadInputRow[] = [
     lines: async (fx) => [authorization(` \t Bearer ${await fx.token()} \t `)],
     expect: ok(WEB),
     grpc: { expect: refused(401, 'ERR_CREDENTIALS_MISSING'), why: GRPC_DROPS },
+    connect: H2_DROPS_BLANKS,
   },
   {
     name: 'spaces around the whole value (stripped by HTTP/1; malformed in HTTP/2, RFC 9113 §8.2.1)',
     lines: async (fx) => [authorization(`  Bearer ${await fx.token()}  `)],
     expect: ok(WEB),
-    grpc: {
-      expect: refused(401, 'ERR_CREDENTIALS_MISSING'),
-      why: 'Node’s HTTP/2 server (nghttp2) drops a field value with blanks around it: the credential is absent',
-    },
+    grpc: H2_DROPS_BLANKS,
+    connect: H2_DROPS_BLANKS,
   },
   {
     name: 'two spaces between "Bearer" and the token',
@@ -162,7 +198,8 @@ export const badInputRows: readonly BadInputRow[] = [
     fromProxy: true,
     lines: async () => [xfcc(`${element(WEB, `Subject="${'x'.repeat(64 * 1024)}";`)}`)],
     expect: refused(401, 'ERR_XFCC_TOO_LARGE'),
-    grpc: { expect: 'no-answer', why: 'HTTP/2 refuses the stream: the header list is over its 64 KiB limit' },
+    grpc: H2_HEADER_LIST_LIMIT,
+    connect: H2_HEADER_LIST_LIMIT,
   },
   {
     name: 'headers over the server’s maxHeaderSize, 128 KiB (Node answers 431 before any framework code)',

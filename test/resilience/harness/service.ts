@@ -116,8 +116,11 @@ export interface RawCallRequest {
 /** An adapter under test, server and client side. */
 export interface ResilienceAdapter {
   readonly name: string
-  /** `http` (HTTP/1.1 over TLS) or `grpc` (HTTP/2, grpc-js): the bad-input table differs by transport. */
-  readonly transport: 'http' | 'grpc'
+  /**
+   * `http` (HTTP/1.1 over TLS), `grpc` (HTTP/2, grpc-js) or `connect` (HTTP/2, Node's own server,
+   * called with the gRPC protocol): the bad-input table differs by transport.
+   */
+  readonly transport: 'http' | 'grpc' | 'connect'
   start(config: ServiceConfig): Promise<RunningService>
   call(service: RunningService, request: CallRequest): Promise<CallOutcome>
   callRaw(service: RunningService, request: RawCallRequest): Promise<CallOutcome>

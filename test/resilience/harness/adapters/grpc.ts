@@ -7,7 +7,7 @@ import {
 } from '@grpc/grpc-js'
 import { callerOf, serveSvid, svidInterceptor } from '@svidkit/grpc'
 import { jsonUnaryMethod } from '../../../e2e/harness/grpc-client.js'
-import { grpcCall, grpcCallRaw, RESILIENCE_METHODS } from '../grpc-call.js'
+import { grpcClient, RESILIENCE_METHODS } from '../grpc-call.js'
 import type { ResilienceAdapter } from '../service.js'
 
 /**
@@ -64,6 +64,5 @@ export const grpcAdapter: ResilienceAdapter = {
       },
     }
   },
-  call: grpcCall,
-  callRaw: grpcCallRaw,
+  ...grpcClient('application/grpc'),
 }

@@ -2,6 +2,7 @@
 // (../service.ts) in its own file and is added here; every test that loops over `adapters` then runs
 // against it too.
 import type { ResilienceAdapter } from '../service.js'
+import { connectAdapter } from './connect.js'
 import { expressAdapter } from './express.js'
 import { fastifyAdapter } from './fastify.js'
 import { grpcAdapter } from './grpc.js'
@@ -12,4 +13,5 @@ export const adapters: readonly ResilienceAdapter[] = [
   expressAdapter,
   nestjsAdapter,
   grpcAdapter,
+  connectAdapter,
 ]
