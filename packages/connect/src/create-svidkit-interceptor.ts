@@ -4,7 +4,7 @@ import {
   callerVerifierFrom,
   compileMethods,
   credentialsFromNodeRequest,
-  type RouteMode,
+  routeModeOf,
 } from '@svidkit/core/adapter'
 import type { CallerVerifier, VerifiedCall } from '@svidkit/core/caller'
 import { OptionsError } from '@svidkit/core/errors'
@@ -28,8 +28,6 @@ export interface SvidkitInterceptor extends Interceptor {
   /** The compiled caller pipeline. */
   readonly verifier: CallerVerifier
 }
-
-const MODES: readonly RouteMode[] = ['required', 'optional', 'none']
 
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/connect: ${reason}`)
@@ -89,8 +87,7 @@ interface Target {
  */
 export function createSvidkitInterceptor(options: SvidkitInterceptorOptions): SvidkitInterceptor {
   if (typeof options !== 'object' || options === null) bad('options must be an object')
-  const defaultMode = options.defaultMode ?? 'required'
-  if (!MODES.includes(defaultMode)) bad('defaultMode must be "required", "optional" or "none"')
+  const defaultMode = routeModeOf(options.defaultMode, '@svidkit/connect')
   const { methods, defaultMode: _d, ...verifierInput } = options
   const verifier = callerVerifierFrom(verifierInput, {}, '@svidkit/connect')
   // Compiled once, now: a bad method name or requirement throws here, not on the first call.

@@ -7,8 +7,8 @@ import {
   fastifyRouting,
   type HttpOperationHints,
   httpOperation,
-  type RouteMode,
   type RouteRequirement,
+  routeModeOf,
   validateRoute,
 } from '@svidkit/core/adapter'
 import type { Caller, HttpRouting } from '@svidkit/core/caller'
@@ -30,8 +30,6 @@ import type { SvidkitFastifyOptions } from './options.js'
 const kCaller = Symbol('svidkit.caller')
 
 type RequestWithCaller = FastifyRequest & { [kCaller]: Caller | null }
-
-const MODES: readonly RouteMode[] = ['required', 'optional', 'none']
 
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/fastify: ${reason}`)
@@ -65,8 +63,7 @@ function register(fastify: FastifyInstance, options: SvidkitFastifyOptions): voi
   if (typeof name !== 'string' || name === '') bad('decoratorName must be a non-empty string')
   const realm = options.realm
   if (realm !== undefined && typeof realm !== 'string') bad('realm must be a string')
-  const defaultMode = options.defaultMode ?? 'required'
-  if (!MODES.includes(defaultMode)) bad('defaultMode must be "required", "optional" or "none"')
+  const defaultMode = routeModeOf(options.defaultMode, '@svidkit/fastify')
   const errorBody = options.errorBody
   if (errorBody !== undefined && typeof errorBody !== 'function') bad('errorBody must be a function')
   const { decoratorName: _n, realm: _r, defaultMode: _m, errorBody: _e, ...verifierInput } = options

@@ -9,7 +9,7 @@ import {
   callerVerifierFrom,
   compileMethods,
   credentialsFromGrpcCall,
-  type RouteMode,
+  routeModeOf,
 } from '@svidkit/core/adapter'
 import type { CallerVerifier } from '@svidkit/core/caller'
 import { OptionsError, toGrpcStatus } from '@svidkit/core/errors'
@@ -31,8 +31,6 @@ export interface SvidInterceptor extends ServerInterceptor {
   /** The compiled caller pipeline. */
   readonly verifier: CallerVerifier
 }
-
-const MODES: readonly RouteMode[] = ['required', 'optional', 'none']
 
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/grpc: ${reason}`)
@@ -89,8 +87,7 @@ function connectionAddressOf(call: ServerInterceptingCallInterface): string | un
  */
 export function svidInterceptor(options: SvidInterceptorOptions): SvidInterceptor {
   if (typeof options !== 'object' || options === null) bad('options must be an object')
-  const defaultMode = options.defaultMode ?? 'required'
-  if (!MODES.includes(defaultMode)) bad('defaultMode must be "required", "optional" or "none"')
+  const defaultMode = routeModeOf(options.defaultMode, '@svidkit/grpc')
   const { methods, defaultMode: _d, ...verifierInput } = options
   const verifier = callerVerifierFrom(verifierInput, {}, '@svidkit/grpc')
   // Compiled once, now: a bad method name or requirement throws here, not on the first call.

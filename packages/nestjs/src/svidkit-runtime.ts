@@ -1,7 +1,7 @@
 // What SvidkitModule builds once per application from its options (internal): the verifier, the
 // application's X.509 source, the Nest wiring options, and each handler's compiled requirement.
 import type { Reflector } from '@nestjs/core'
-import { type CallerVerifierInput, callerVerifierFrom, type RouteMode } from '@svidkit/core/adapter'
+import { type CallerVerifierInput, callerVerifierFrom, routeModeOf } from '@svidkit/core/adapter'
 import type { CallerVerifier } from '@svidkit/core/caller'
 import { type HttpErrorBody, OptionsError } from '@svidkit/core/errors'
 import { RouteTable } from './route-table.js'
@@ -19,8 +19,6 @@ export interface SvidkitRuntime {
   /** Closes the source (once). */
   close(): Promise<void>
 }
-
-const MODES: readonly RouteMode[] = ['required', 'optional', 'none']
 
 function bad(reason: string): never {
   throw new OptionsError('ERR_OPTIONS_INVALID', `@svidkit/nestjs: ${reason}`)
@@ -52,9 +50,9 @@ export async function createSvidkitRuntime(
   reflector: Reflector,
 ): Promise<SvidkitRuntime> {
   if (typeof options !== 'object' || options === null) bad('options must be an object')
-  const { source: sourceOption, realm, defaultMode = 'required', errorBody, ...verifierInput } = options
+  const { source: sourceOption, realm, defaultMode: modeOption, errorBody, ...verifierInput } = options
   if (realm !== undefined && typeof realm !== 'string') bad('realm must be a string')
-  if (!MODES.includes(defaultMode)) bad('defaultMode must be "required", "optional" or "none"')
+  const defaultMode = routeModeOf(modeOption, '@svidkit/nestjs')
   if (errorBody !== undefined && typeof errorBody !== 'function') bad('errorBody must be a function')
   if (!('verifier' in verifierInput) && verifierInput.bundles === undefined && sourceOption === undefined) {
     bad('give "bundles", a "source" (true: the Workload API), or a ready "verifier"')

@@ -1,6 +1,12 @@
 import { optionsFailure } from '../internal/options.js'
 import type { CallerVerifier } from '../pipeline/caller-verifier.js'
-import { type CompiledRoute, compileRoute, type RouteMode, type RouteRequirement } from './compile-route.js'
+import {
+  type CompiledRoute,
+  compileRoute,
+  type RouteMode,
+  type RouteRequirement,
+  routeModeOf,
+} from './compile-route.js'
 
 /**
  * The per-method requirements of a gRPC service (grpc-js, Connect), compiled by
@@ -50,7 +56,7 @@ export function compileMethods(
 ): CompiledMethods {
   const what = options.what ?? 'compileMethods'
   const bad = optionsFailure(what)
-  const defaultMode = options.defaultMode ?? 'required'
+  const defaultMode = routeModeOf(options.defaultMode, what)
   if (methods !== undefined && (typeof methods !== 'object' || methods === null || Array.isArray(methods))) {
     bad('methods must be an object')
   }

@@ -61,6 +61,26 @@ export interface RouteRequirement {
  */
 export type RouteMode = 'required' | 'optional' | 'none'
 
+const ROUTE_MODES: readonly unknown[] = ['required', 'optional', 'none'] satisfies RouteMode[]
+
+/**
+ * An adapter's `defaultMode` option, validated now: `undefined` is `required`; anything but
+ * `required`, `optional` or `none` throws `OptionsError` `ERR_OPTIONS_INVALID` (`<what>: defaultMode
+ * must be …`). Every adapter reads the option through this one check.
+ *
+ * @example
+ * ```ts
+ * import { routeModeOf } from '@svidkit/core/adapter'
+ * const defaultMode = routeModeOf(options.defaultMode, '@svidkit/fastify') // 'required' when not given
+ * ```
+ */
+export function routeModeOf(value: unknown, what = 'route'): RouteMode {
+  if (value === undefined) return 'required'
+  if (!ROUTE_MODES.includes(value))
+    optionsFailure(what)('defaultMode must be "required", "optional" or "none"')
+  return value as RouteMode
+}
+
 /**
  * A compiled {@link RouteRequirement}: its mode, its conditions as an authorizer, and the options to
  * pass to `verifyCaller`.
@@ -109,7 +129,8 @@ export function compileRoute(
   verifier: Pick<CallerVerifier, 'identityTemplates'>,
   options: { defaultMode?: RouteMode; what?: string } = {},
 ): CompiledRoute {
-  return compile(spec, verifier.identityTemplates, options.defaultMode ?? 'required', options.what ?? 'route')
+  const what = options.what ?? 'route'
+  return compile(spec, verifier.identityTemplates, routeModeOf(options.defaultMode, what), what)
 }
 
 /**

@@ -1,4 +1,4 @@
-import { compileRoute, type RouteRequirement, validateRoute } from '@svidkit/core/adapter'
+import { compileRoute, type RouteRequirement, routeModeOf, validateRoute } from '@svidkit/core/adapter'
 import { callerFromId, createCallerVerifier } from '@svidkit/core/caller'
 import { OptionsError } from '@svidkit/core/errors'
 import { SpiffeId } from '@svidkit/core/spiffe-id'
@@ -12,6 +12,33 @@ const plain = { identityTemplates: [] as readonly string[] }
 
 beforeAll(async () => {
   ca = await TestCA.create({ trustDomain: 'example.org' })
+})
+
+describe('routeModeOf', () => {
+  test("an adapter's defaultMode: required when absent, the three modes as given, anything else refused", () => {
+    expect(routeModeOf(undefined)).toBe('required')
+    for (const mode of ['required', 'optional', 'none'] as const) expect(routeModeOf(mode)).toBe(mode)
+    for (const bad of ['sometimes', 'Required', '', null, 1, {}]) {
+      const err = (() => {
+        try {
+          routeModeOf(bad, '@svidkit/x')
+        } catch (e) {
+          return e
+        }
+      })()
+      expect(err).toBeInstanceOf(OptionsError)
+      expect((err as OptionsError).code).toBe('ERR_OPTIONS_INVALID')
+      expect((err as Error).message).toBe(
+        'options: @svidkit/x: defaultMode must be "required", "optional" or "none"',
+      )
+    }
+  })
+
+  test('compileRoute refuses a bad defaultMode too', () => {
+    expect(() => compileRoute(undefined, plain, { defaultMode: 'sometimes' as never, what: 'r' })).toThrow(
+      'r: defaultMode must be',
+    )
+  })
 })
 
 describe('compileRoute: modes', () => {
