@@ -3,37 +3,15 @@
 // here with `tsc -b`, which is a no-op when `pnpm build` already ran). One run, with --otel: it must exit
 // 0, which it does only when every call got the outcome it expects, print the OpenTelemetry spans and
 // metrics, and leave nothing behind.
-import { execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, expect, test } from 'vitest'
+import { buildPackages, root, runNode } from './harness/run-example.js'
 
-const root = join(import.meta.dirname, '..', '..')
-
-beforeAll(() => {
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  })
-}, 300_000)
+beforeAll(buildPackages, 300_000)
 
 function runDemo(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'examples/demo/run.mjs'), ...args], {
-      cwd: root,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8')
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8')
-    })
-    child.once('error', reject)
-    child.once('exit', (code) => resolve({ code, output }))
-  })
+  return runNode([join(root, 'examples/demo/run.mjs'), ...args], { cwd: root, env: { NO_COLOR: '1' } })
 }
 
 /** The block a numbered call printed: from `<n>. <title>` to the next call or section. */

@@ -4,7 +4,6 @@
 // createMtlsServerConfig, client certificates requested and verified per call by the interceptor);
 // clients for the Connect, gRPC and gRPC-web protocols; bounded waits.
 import http2 from 'node:http2'
-import type { AddressInfo } from 'node:net'
 import {
   create,
   createFileRegistry,
@@ -39,6 +38,7 @@ import type { Caller } from '@svidkit/core/caller'
 import { StaticSource } from '@svidkit/core/source'
 import { createMtlsServerConfig } from '@svidkit/core/tls'
 import type { TestX509Svid } from '@svidkit/testing'
+import { listenHttp2 } from '../../../test/e2e/harness/listen-http2.js'
 
 export const HOST = '127.0.0.1'
 export const SERVICE = 'svidkit.test.Echo'
@@ -172,20 +172,13 @@ export async function startServer(options: {
       ? createMtlsServerConfig({ source, authorize: () => true })
       : createMtlsServerConfig({ source, clientCertificate: 'requested' })
   const server = mtls.attach(http2.createSecureServer({ ...mtls.serverOptions, allowHTTP1: true }, handler))
-  const sessions = new Set<http2.ServerHttp2Session>()
-  server.on('session', (s) => {
-    sessions.add(s)
-    s.once('close', () => sessions.delete(s))
-  })
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve))
+  const listening = await listenHttp2(server, HOST)
   return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sessions) s.destroy()
-        server.close(() => resolve())
-        void source.close()
-      }),
+    port: listening.port,
+    async close() {
+      await listening.close()
+      await source.close()
+    },
   }
 }
 

@@ -1,5 +1,4 @@
 import http2 from 'node:http2'
-import type { AddressInfo } from 'node:net'
 import { create, createFileRegistry, type DescMethod, type DescService, fromJson } from '@bufbuild/protobuf'
 import { FileDescriptorProtoSchema, file_google_protobuf_struct, StructSchema } from '@bufbuild/protobuf/wkt'
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect'
@@ -21,6 +20,7 @@ import {
   routeAuthSpecOf,
 } from '../harness/adapter.js'
 import { grpcMethodOf } from '../harness/grpc-client.js'
+import { listenHttp2 } from '../harness/listen-http2.js'
 import { GRPC_POLICY } from './grpc.js'
 
 /**
@@ -99,17 +99,11 @@ export function connectAdapter(name: string, client: E2eClient): E2eAdapter {
       const server = mtls.attach(
         http2.createSecureServer({ ...mtls.serverOptions, allowHTTP1: true }, handler),
       )
-      const sessions = new Set<http2.ServerHttp2Session>()
-      server.on('session', (s) => {
-        sessions.add(s)
-        s.once('close', () => sessions.delete(s))
-      })
-      await new Promise<void>((resolve) => server.listen(0, config.host, resolve))
+      const listening = await listenHttp2(server, config.host)
       return {
-        url: `https://${config.host}:${(server.address() as AddressInfo).port}`,
+        url: `https://${config.host}:${listening.port}`,
         async close() {
-          for (const s of sessions) s.destroy()
-          await new Promise<void>((resolve) => server.close(() => resolve()))
+          await listening.close()
           await source.close()
         },
       }

@@ -1,10 +1,11 @@
-// Runs `node server.mjs --demo` of an example (examples/grpc, examples/connect) as a real process on
-// the built packages (dist/, brought up to date with `tsc -b`, a no-op after `pnpm build`), bounded
-// at 60 s. The demo exits 0 only when its allowed call got through and its refused call was refused.
+// Runs an example as a real process on the built packages (dist/, brought up to date with `tsc -b`,
+// a no-op after `pnpm build`): `node server.mjs --demo` of examples/grpc and examples/connect, and
+// the demo's run.mjs. A demo exits 0 only when every call got the outcome it expects.
 import { execFileSync, spawn } from 'node:child_process'
 import { join } from 'node:path'
 
-const root = join(import.meta.dirname, '..', '..', '..')
+/** The repository root. */
+export const root = join(import.meta.dirname, '..', '..', '..')
 
 /** Brings every package's dist/ up to date (for a beforeAll). */
 export function buildPackages(): void {
@@ -14,11 +15,18 @@ export function buildPackages(): void {
   })
 }
 
-/** `node server.mjs --demo` in `examples/<name>`: its exit code and everything it printed. */
-export function runExampleDemo(name: string): Promise<{ code: number | null; output: string }> {
+/**
+ * `node <args>` in `cwd`: its exit code and everything it printed (stdout and stderr, interleaved).
+ * With `timeoutMs`, the process is killed (SIGKILL) when it runs longer.
+ */
+export function runNode(
+  args: readonly string[],
+  options: { cwd: string; env?: Readonly<Record<string, string>>; timeoutMs?: number },
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['server.mjs', '--demo'], {
-      cwd: join(root, 'examples', name),
+    const child = spawn(process.execPath, [...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''
@@ -28,11 +36,17 @@ export function runExampleDemo(name: string): Promise<{ code: number | null; out
     child.stderr.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8')
     })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    const timer =
+      options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)
     child.once('error', reject)
     child.once('exit', (code) => {
       clearTimeout(timer)
       resolve({ code, output })
     })
   })
+}
+
+/** `node server.mjs --demo` in `examples/<name>`, bounded at 60 s. */
+export function runExampleDemo(name: string): Promise<{ code: number | null; output: string }> {
+  return runNode(['server.mjs', '--demo'], { cwd: join(root, 'examples', name), timeoutMs: 60_000 })
 }

@@ -1,5 +1,4 @@
 import http2 from 'node:http2'
-import type { AddressInfo } from 'node:net'
 import type { Server as TlsServer } from 'node:tls'
 import { fromJson, type JsonObject } from '@bufbuild/protobuf'
 import { StructSchema } from '@bufbuild/protobuf/wkt'
@@ -7,6 +6,7 @@ import { type ContextValues, createContextKey, createContextValues } from '@conn
 import { connectNodeAdapter } from '@connectrpc/connect-node'
 import { callerKey, createSvidkitInterceptor, svidkitContextValues } from '@svidkit/connect'
 import { structService } from '../../../e2e/adapters/connect.js'
+import { listenHttp2 } from '../../../e2e/harness/listen-http2.js'
 import { grpcClient, RESILIENCE_METHODS } from '../grpc-call.js'
 import type { Operation, ResilienceAdapter } from '../service.js'
 
@@ -55,19 +55,8 @@ export const connectAdapter: ResilienceAdapter = {
       handler,
     )
     config.tls.attach(server as unknown as TlsServer)
-    const sessions = new Set<http2.ServerHttp2Session>()
-    server.on('session', (s) => {
-      sessions.add(s)
-      s.once('close', () => sessions.delete(s))
-    })
-    await new Promise<void>((resolve) => server.listen(0, config.host, resolve))
-    return {
-      url: `https://${config.host}:${(server.address() as AddressInfo).port}`,
-      async close() {
-        for (const s of sessions) s.destroy()
-        await new Promise<void>((resolve) => server.close(() => resolve()))
-      },
-    }
+    const listening = await listenHttp2(server, config.host)
+    return { url: `https://${config.host}:${listening.port}`, close: listening.close }
   },
   ...grpcClient('application/grpc+json'),
 }
