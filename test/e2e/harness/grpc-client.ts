@@ -7,13 +7,12 @@
 // HTTP status of that code is reported. Messages are JSON: `application/grpc` for grpc-js servers
 // (their JSON serializers), `application/grpc+json` for Connect servers (`grpcJsonClient`).
 
-import { connect as http2Connect } from 'node:http2'
-import { connect as tlsConnect } from 'node:tls'
 import type { MethodDefinition } from '@grpc/grpc-js'
 import { type ErrorCode, statusTable } from '@svidkit/core/errors'
 import type { E2eClient } from './adapter.js'
 import { type ClientRequest, type ClientResponse, scenarioTls, serverIs } from './client.js'
 import { SELF } from './fixtures.js'
+import { firstJsonMessage, grpcUnary } from './grpc-unary.js'
 
 const TIMEOUT_MS = 5000
 const SERVICE = 'svidkit.e2e.Routes'
@@ -39,98 +38,30 @@ export function jsonUnaryMethod(path: string): MethodDefinition<unknown, unknown
   }
 }
 
-/** A gRPC message frame: uncompressed flag, 4-byte length, payload. */
-function frame(payload: Buffer): Buffer {
-  const head = Buffer.alloc(5)
-  head.writeUInt32BE(payload.length, 1)
-  return Buffer.concat([head, payload])
-}
-
 /** An outcome that does not fit the status table shows as an impossible HTTP status. */
 const MISMATCH = 900
 
-function toResponse(grpcStatus: number, message: string, data: Buffer, svidkitCode?: string): ClientResponse {
-  if (grpcStatus === 0) {
-    const body = data.length >= 5 ? JSON.parse(data.subarray(5).toString('utf8')) : null
-    return { status: 200, headers: {}, body }
-  }
-  const code = svidkitCode ?? message.slice(0, message.indexOf(':'))
-  const entry = statusTable[code as ErrorCode] as (typeof statusTable)[ErrorCode] | undefined
-  const status = entry?.grpc === grpcStatus ? entry.http : MISMATCH + grpcStatus
-  return { status, headers: {}, body: { statusCode: status, code, message, grpcStatus } }
-}
-
-const sender = (contentType: string) => (baseUrl: string, req: ClientRequest, ca: readonly string[]) =>
-  send(contentType, baseUrl, req, ca)
-
-function send(
-  contentType: string,
-  baseUrl: string,
-  req: ClientRequest,
-  ca: readonly string[],
-): Promise<ClientResponse> {
-  const url = new URL(baseUrl)
-  const host = url.hostname
-  const port = Number(url.port)
-  return new Promise<ClientResponse>((resolve, reject) => {
-    const session = http2Connect(baseUrl, {
-      createConnection: () =>
-        tlsConnect({
-          host,
-          port,
-          ...scenarioTls(req, ca),
-          ALPNProtocols: ['h2'],
-          checkServerIdentity: serverIs(SELF),
-        }),
+const sender =
+  (contentType: string) =>
+  async (baseUrl: string, req: ClientRequest, ca: readonly string[]): Promise<ClientResponse> => {
+    const r = await grpcUnary({
+      url: baseUrl,
+      method: grpcMethodOf(req.path),
+      contentType,
+      headers: { ...(req.headers as Record<string, string | string[]>) },
+      tls: { ...scenarioTls(req, ca), checkServerIdentity: serverIs(SELF) },
+      timeoutMs: TIMEOUT_MS,
     })
-    const timer = setTimeout(() => {
-      session.destroy()
-      reject(new Error(`gRPC call ${req.path} timed out`))
-    }, TIMEOUT_MS)
-    const done = (err: Error | undefined, res?: ClientResponse) => {
-      clearTimeout(timer)
-      session.close()
-      if (err) reject(err)
-      else resolve(res!)
+    if (r.kind === 'failed') throw new Error(`gRPC call ${req.path}: ${r.stage}: ${r.error}`)
+    if (r.grpcStatus === 0) return { status: 200, headers: {}, body: firstJsonMessage(r.data) }
+    const entry = r.code === undefined ? undefined : statusTable[r.code as ErrorCode]
+    const status = entry?.grpc === r.grpcStatus ? entry.http : MISMATCH + r.grpcStatus
+    return {
+      status,
+      headers: {},
+      body: { statusCode: status, code: r.code, message: r.message, grpcStatus: r.grpcStatus },
     }
-    session.on('error', (err) => done(err))
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': grpcMethodOf(req.path),
-      'content-type': contentType,
-      te: 'trailers',
-      ...(req.headers as Record<string, string | string[]>),
-    })
-    let headers: Record<string, unknown> = {}
-    let trailers: Record<string, unknown> = {}
-    const chunks: Buffer[] = []
-    stream.on('response', (h) => {
-      headers = h
-    })
-    stream.on('trailers', (t) => {
-      trailers = t
-    })
-    stream.on('data', (c: Buffer) => chunks.push(c))
-    stream.on('error', (err) => done(err))
-    stream.on('close', () => {
-      // A trailers-only response carries the status in the headers.
-      const status = trailers['grpc-status'] ?? headers['grpc-status']
-      if (status === undefined) return done(new Error(`no grpc-status (HTTP ${String(headers[':status'])})`))
-      const message = decodeURIComponent(String(trailers['grpc-message'] ?? headers['grpc-message'] ?? ''))
-      const svidkitCode = trailers['svidkit-error-code'] ?? headers['svidkit-error-code']
-      done(
-        undefined,
-        toResponse(
-          Number(status),
-          message,
-          Buffer.concat(chunks),
-          svidkitCode === undefined ? undefined : String(svidkitCode),
-        ),
-      )
-    })
-    stream.end(frame(Buffer.from('{}')))
-  })
-}
+  }
 
 /** Real gRPC over TLS, reported HTTP-shaped; no HTTP response headers to check. */
 export const grpcClient: E2eClient = { send: sender('application/grpc'), httpHeaders: false }

@@ -6,10 +6,10 @@
 // or the start of `grpc-message` (@svidkit/grpc), and when `grpc-status` is that code's gRPC status,
 // the code's HTTP status is reported; any other answer shows as 900 + the gRPC status (no expectation
 // matches it).
-import { connect as http2Connect, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2'
-import { connect as tlsConnect } from 'node:tls'
+import type { OutgoingHttpHeaders } from 'node:http2'
 import { type ErrorCode, statusTable } from '@svidkit/core/errors'
 
+import { firstJsonMessage, grpcUnary } from '../../e2e/harness/grpc-unary.js'
 import { checkServer } from './https-call.js'
 import type {
   CallOutcome,
@@ -27,29 +27,6 @@ export const RESILIENCE_METHODS = {
 
 const MISMATCH = 900
 
-function outcomeOf(
-  grpcStatus: number,
-  message: string,
-  data: Buffer,
-  svidkitCode: string | undefined,
-): CallOutcome {
-  if (grpcStatus === 0) {
-    const body = data.length >= 5 ? JSON.parse(data.subarray(5).toString('utf8')) : null
-    return { kind: 'ok', status: 200, body }
-  }
-  const colon = message.indexOf(':')
-  const code = svidkitCode ?? (colon > 0 ? message.slice(0, colon) : undefined)
-  const entry = code === undefined ? undefined : statusTable[code as ErrorCode]
-  const known = entry !== undefined && entry.grpc === grpcStatus
-  const status = known ? entry.http : MISMATCH + grpcStatus
-  return {
-    kind: 'refused',
-    status,
-    code: known ? code : undefined,
-    body: { statusCode: status, code, message, grpcStatus },
-  }
-}
-
 interface Http2Call {
   readonly contentType: string
   readonly method: string
@@ -61,93 +38,31 @@ interface Http2Call {
   readonly timeoutMs: number
 }
 
-function send(service: RunningService, c: Http2Call): Promise<CallOutcome> {
-  const url = new URL(service.url)
-  return new Promise<CallOutcome>((resolve) => {
-    let secure = false
-    let settled = false
-    let session: ReturnType<typeof http2Connect> | undefined
-    const done = (o: CallOutcome): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      session?.destroy()
-      resolve(o)
-    }
-    const failed = (e: Error): void =>
-      done({ kind: 'failed', stage: secure ? 'connection' : 'handshake', error: e.message })
-    const timer = setTimeout(
-      () => done({ kind: 'failed', stage: 'timeout', error: `no answer within ${c.timeoutMs} ms` }),
-      c.timeoutMs,
-    )
-    try {
-      session = http2Connect(service.url, {
-        createConnection: () => {
-          const socket = tlsConnect({
-            host: url.hostname,
-            port: Number(url.port),
-            ca: [...c.trust],
-            ALPNProtocols: ['h2'],
-            checkServerIdentity: checkServer(c.serverId),
-            ...(c.certificate ? { cert: c.certificate.cert, key: c.certificate.key } : {}),
-            ...(c.from ? { localAddress: c.from } : {}),
-          })
-          socket.once('secureConnect', () => {
-            secure = true
-          })
-          return socket
-        },
-      })
-      session.on('error', failed)
-      const stream = session.request({
-        ':method': 'POST',
-        ':path': c.method,
-        'content-type': c.contentType,
-        te: 'trailers',
-        ...c.headers,
-      })
-      let headers: IncomingHttpHeaders = {}
-      let trailers: IncomingHttpHeaders = {}
-      const chunks: Buffer[] = []
-      stream.on('response', (h) => {
-        headers = h
-      })
-      stream.on('trailers', (t) => {
-        trailers = t
-      })
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk))
-      stream.on('error', failed)
-      stream.on('close', () => {
-        // A trailers-only response carries the status in the headers.
-        const status = trailers['grpc-status'] ?? headers['grpc-status']
-        if (status === undefined) {
-          done({
-            kind: 'failed',
-            stage: 'connection',
-            error: `no grpc-status (HTTP ${String(headers[':status'])})`,
-          })
-          return
-        }
-        const message = decodeURIComponent(String(trailers['grpc-message'] ?? headers['grpc-message'] ?? ''))
-        const code = trailers['svidkit-error-code'] ?? headers['svidkit-error-code']
-        done(
-          outcomeOf(
-            Number(status),
-            message,
-            Buffer.concat(chunks),
-            typeof code === 'string' ? code : undefined,
-          ),
-        )
-      })
-      const payload = Buffer.from('{}')
-      const head = Buffer.alloc(5)
-      head.writeUInt32BE(payload.length, 1)
-      stream.end(Buffer.concat([head, payload]))
-    } catch (e) {
-      // Node refuses to send some header values (control characters): the call never leaves.
-      failed(e as Error)
-    }
+async function send(service: RunningService, c: Http2Call): Promise<CallOutcome> {
+  const r = await grpcUnary({
+    url: service.url,
+    method: c.method,
+    contentType: c.contentType,
+    headers: c.headers,
+    tls: {
+      ca: [...c.trust],
+      checkServerIdentity: checkServer(c.serverId),
+      ...(c.certificate ? { cert: c.certificate.cert, key: c.certificate.key } : {}),
+      ...(c.from ? { localAddress: c.from } : {}),
+    },
+    timeoutMs: c.timeoutMs,
   })
+  if (r.kind === 'failed') return r
+  if (r.grpcStatus === 0) return { kind: 'ok', status: 200, body: firstJsonMessage(r.data) }
+  const entry = r.code === undefined ? undefined : statusTable[r.code as ErrorCode]
+  const known = entry !== undefined && entry.grpc === r.grpcStatus
+  const status = known ? entry.http : MISMATCH + r.grpcStatus
+  return {
+    kind: 'refused',
+    status,
+    code: known ? r.code : undefined,
+    body: { statusCode: status, code: r.code, message: r.message, grpcStatus: r.grpcStatus },
+  }
 }
 
 /** The client of a gRPC-style adapter: its calls with the given message content type. */
